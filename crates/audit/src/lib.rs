@@ -1,0 +1,1 @@
+//! medfund-audit (under construction)

@@ -1,0 +1,1 @@
+//! medfund-gen (under construction)

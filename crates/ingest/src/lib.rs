@@ -1,0 +1,1 @@
+//! medfund-ingest (under construction)

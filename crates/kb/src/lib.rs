@@ -1,0 +1,1 @@
+//! medfund-kb (under construction)

@@ -1,0 +1,1 @@
+//! medfund-models (under construction)

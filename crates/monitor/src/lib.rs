@@ -1,0 +1,1 @@
+//! medfund-monitor (under construction)

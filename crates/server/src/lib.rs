@@ -1,0 +1,1 @@
+//! medfund-server (under construction)

@@ -1,0 +1,1 @@
+//! medfund-settle (under construction)

@@ -1,0 +1,1 @@
+//! medfund-store (under construction)

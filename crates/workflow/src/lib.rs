@@ -1,0 +1,1 @@
+//! medfund-workflow (under construction)
