@@ -62,16 +62,24 @@ pub fn check_med_list_codg(s: &str) -> Result<(), String> {
 /// (digits or `x`), e.g. `E11.900`, `I10.x00`.
 pub fn check_diag_code(s: &str) -> Result<(), String> {
     let b = s.as_bytes();
-    let head = b.len() >= 3 && b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && b[2].is_ascii_digit();
+    let head =
+        b.len() >= 3 && b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && b[2].is_ascii_digit();
     let tail = match b.len() {
         3 => true,
-        5..=8 => b[3] == b'.' && b[4..].iter().all(|c| c.is_ascii_digit() || *c == b'x' || *c == b'X'),
+        5..=8 => {
+            b[3] == b'.'
+                && b[4..]
+                    .iter()
+                    .all(|c| c.is_ascii_digit() || *c == b'x' || *c == b'X')
+        }
         _ => false,
     };
     if head && tail {
         Ok(())
     } else {
-        Err(format!("诊断编码格式错误 / malformed ICD-10 code '{s}' (e.g. E11.900)"))
+        Err(format!(
+            "诊断编码格式错误 / malformed ICD-10 code '{s}' (e.g. E11.900)"
+        ))
     }
 }
 
@@ -80,7 +88,9 @@ pub fn check_trace_code(s: &str) -> Result<(), String> {
     if s.len() == 20 && s.starts_with('8') && all(s, |c| c.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(format!("药品追溯码格式错误，应为 8 开头的 20 位数字 / malformed traceability code '{s}'"))
+        Err(format!(
+            "药品追溯码格式错误，应为 8 开头的 20 位数字 / malformed traceability code '{s}'"
+        ))
     }
 }
 
@@ -89,23 +99,34 @@ pub fn check_admdvs(s: &str) -> Result<(), String> {
     if s.len() == 6 && all(s, |c| c.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(format!("行政区划代码应为 6 位数字 / admdvs '{s}' must be 6 digits"))
+        Err(format!(
+            "行政区划代码应为 6 位数字 / admdvs '{s}' must be 6 digits"
+        ))
     }
 }
 
 /// Identifiers without a national shape (psn_no, mdtrt_id, setl_id, feedetl_sn, hi_rxno):
 /// printable ASCII without separators, at most 40 characters.
 pub fn check_identifier(s: &str) -> Result<(), String> {
-    if !s.is_empty() && s.len() <= 40 && all(s, |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_') {
+    if !s.is_empty()
+        && s.len() <= 40
+        && all(s, |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    {
         Ok(())
     } else {
-        Err(format!("编号格式错误 / malformed identifier '{s}' (letters, digits, - or _, at most 40)"))
+        Err(format!(
+            "编号格式错误 / malformed identifier '{s}' (letters, digits, - or _, at most 40)"
+        ))
     }
 }
 
 /// Splits a `;`-separated code list, dropping empty parts.
 pub fn split_list(s: &str) -> Vec<Code> {
-    s.split(';').map(str::trim).filter(|x| !x.is_empty()).map(Code::from).collect()
+    s.split(';')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(Code::from)
+        .collect()
 }
 
 /// Visit types counted as inpatient stays (the same set the peer implementation uses).

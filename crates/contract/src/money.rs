@@ -297,12 +297,21 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_hold() {
-        assert!(matches!("1.234".parse::<Fen>(), Err(DecimalError::TooPrecise(_, 2))));
+        assert!(matches!(
+            "1.234".parse::<Fen>(),
+            Err(DecimalError::TooPrecise(_, 2))
+        ));
         assert!(matches!("".parse::<Fen>(), Err(DecimalError::Empty)));
         assert!(matches!("1e5".parse::<Fen>(), Err(DecimalError::Syntax(_))));
-        assert!(matches!("1.2.3".parse::<Fen>(), Err(DecimalError::Syntax(_))));
+        assert!(matches!(
+            "1.2.3".parse::<Fen>(),
+            Err(DecimalError::Syntax(_))
+        ));
         assert!(matches!("-".parse::<Fen>(), Err(DecimalError::Syntax(_))));
-        assert!(matches!("99999999999999999999".parse::<Fen>(), Err(DecimalError::Overflow(_))));
+        assert!(matches!(
+            "99999999999999999999".parse::<Fen>(),
+            Err(DecimalError::Overflow(_))
+        ));
     }
 
     #[test]

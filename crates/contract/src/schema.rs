@@ -96,10 +96,18 @@ pub enum Table {
 }
 
 const fn r(name: &'static str, kind: Kind) -> Column {
-    Column { name, required: true, kind }
+    Column {
+        name,
+        required: true,
+        kind,
+    }
 }
 const fn o(name: &'static str, kind: Kind) -> Column {
-    Column { name, required: false, kind }
+    Column {
+        name,
+        required: false,
+        kind,
+    }
 }
 
 use Kind::*;
@@ -164,7 +172,10 @@ static SPECS: [TableSpec; 15] = [
             r("list_type", Enum(&["1", "2", "3", "4"])),
             o(
                 "med_chrgitm_type",
-                Enum(&["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14"]),
+                Enum(&[
+                    "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13",
+                    "14",
+                ]),
             ),
             o("chrgitm_lv", Enum(&["1", "2", "3"])),
             o("pric_uplmt_amt", Price),
@@ -189,7 +200,12 @@ static SPECS: [TableSpec; 15] = [
             r("mdtrt_id", Id),
             r("psn_no", Id),
             r("fixmedins_code", Fixmedins),
-            r("med_type", Enum(&["11", "12", "13", "14", "21", "22", "23", "24", "41", "51", "52", "2101"])),
+            r(
+                "med_type",
+                Enum(&[
+                    "11", "12", "13", "14", "21", "22", "23", "24", "41", "51", "52", "2101",
+                ]),
+            ),
             r("begntime", DateTime),
             o("endtime", DateTime),
             r("diag_code", Diag),
@@ -203,7 +219,11 @@ static SPECS: [TableSpec; 15] = [
         table: Table::Diag,
         name: "diag",
         key: &["mdtrt_id", "diag_code"],
-        columns: &[r("mdtrt_id", Id), r("diag_code", Diag), o("maindiag_flag", FLAG)],
+        columns: &[
+            r("mdtrt_id", Id),
+            r("diag_code", Diag),
+            o("maindiag_flag", FLAG),
+        ],
     },
     TableSpec {
         table: Table::Setl,

@@ -37,7 +37,11 @@ fn date_bytes(b: &[u8]) -> Option<NaiveDate> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::from_ymd_opt(digits(&b[0..4])? as i32, digits(&b[5..7])?, digits(&b[8..10])?)
+    NaiveDate::from_ymd_opt(
+        digits(&b[0..4])? as i32,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )
 }
 
 /// Parses `YYYY-MM-DD`.
@@ -95,7 +99,9 @@ pub fn day_of_life(birth: NaiveDate, day: NaiveDate) -> i64 {
 }
 
 /// A calendar month `YYYY-MM`, the partition unit of the claim store and of monthly indicators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct YearMonth {
     pub year: i32,
@@ -104,10 +110,15 @@ pub struct YearMonth {
 
 impl YearMonth {
     pub fn new(year: i32, month: u32) -> Option<YearMonth> {
-        (1..=12).contains(&month).then_some(YearMonth { year, month })
+        (1..=12)
+            .contains(&month)
+            .then_some(YearMonth { year, month })
     }
     pub fn of(d: NaiveDate) -> YearMonth {
-        YearMonth { year: d.year(), month: d.month() }
+        YearMonth {
+            year: d.year(),
+            month: d.month(),
+        }
     }
     pub fn first_day(self) -> NaiveDate {
         NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("valid month")
@@ -115,7 +126,10 @@ impl YearMonth {
     /// The month `n` months later (negative for earlier).
     pub fn plus(self, n: i32) -> YearMonth {
         let idx = self.year * 12 + self.month as i32 - 1 + n;
-        YearMonth { year: idx.div_euclid(12), month: (idx.rem_euclid(12) + 1) as u32 }
+        YearMonth {
+            year: idx.div_euclid(12),
+            month: (idx.rem_euclid(12) + 1) as u32,
+        }
     }
     /// Number of days in the month.
     pub fn days(self) -> u32 {
@@ -123,12 +137,19 @@ impl YearMonth {
     }
     pub fn parse(s: &str) -> Result<YearMonth, DateError> {
         let b = s.trim().as_bytes();
-        let err = || DateError { text: s.to_string(), what: "month", expected: "YYYY-MM" };
+        let err = || DateError {
+            text: s.to_string(),
+            what: "month",
+            expected: "YYYY-MM",
+        };
         if b.len() != 7 || b[4] != b'-' {
             return Err(err());
         }
-        YearMonth::new(digits(&b[0..4]).ok_or_else(err)? as i32, digits(&b[5..7]).ok_or_else(err)?)
-            .ok_or_else(err)
+        YearMonth::new(
+            digits(&b[0..4]).ok_or_else(err)? as i32,
+            digits(&b[5..7]).ok_or_else(err)?,
+        )
+        .ok_or_else(err)
     }
 }
 
@@ -159,8 +180,14 @@ mod tests {
         assert!(parse_date("2023-02-29").is_err());
         assert!(parse_date("2024/02/01").is_err());
         assert!(parse_date("24-02-01").is_err());
-        assert_eq!(parse_datetime("2024-01-02T03:04:05").unwrap().to_string(), "2024-01-02 03:04:05");
-        assert_eq!(parse_datetime("2024-01-02").unwrap().to_string(), "2024-01-02 00:00:00");
+        assert_eq!(
+            parse_datetime("2024-01-02T03:04:05").unwrap().to_string(),
+            "2024-01-02 03:04:05"
+        );
+        assert_eq!(
+            parse_datetime("2024-01-02").unwrap().to_string(),
+            "2024-01-02 00:00:00"
+        );
         assert!(parse_datetime("2024-01-02 25:00:00").is_err());
         assert!(parse_datetime("2024-01-02 1:00:00").is_err());
     }
