@@ -1,0 +1,1 @@
+//! CSV input/output and Excel sheets.
