@@ -1,0 +1,644 @@
+//! The text readers (CSV and JSON Lines): a streaming, parallel, quote-aware parser.
+//!
+//! The file is read in blocks of `2 × threads × 8 MB`. Each block is cut after its last complete
+//! record; the rest is carried into the next block. The complete part is split into ~8 MB chunks
+//! at record boundaries and the chunks are parsed on all cores while the next block is read and
+//! hashed. Records are then folded into the table in file order (duplicates resolved there).
+//!
+//! Record boundaries: when a block holds no `"` at all, every `\n` ends a record. Otherwise a `\n`
+//! ends a record when the number of `"` since the block start is even — exact for RFC 4180, where
+//! quotes only open at a field start and literal quotes are doubled. A malformed quote can only
+//! mislead the split in the same region, where the strict chunk parser refuses the physical line
+//! and resumes at the next one, so the rest of the file still loads.
+
+use crate::fields::{Layout, Problem, Row};
+use crate::load::{ChunkOut, Env, FileError, Sink, Span};
+use crate::tables::Record;
+use crate::{jsonl, BatchError, Format, SourceFile};
+use memchr::{memchr, memchr2, memchr2_iter, memchr_iter, memrchr};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+use std::io::{self, Read};
+use std::ops::Range;
+use std::path::Path;
+
+/// Target chunk size for one parallel task.
+pub(crate) const CHUNK: usize = 8 << 20;
+
+pub(crate) fn hex(d: &[u8]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn io_err(path: &Path) -> impl Fn(io::Error) -> BatchError + '_ {
+    move |e| BatchError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// Appends up to `n` bytes from `src` to `buf`, hashing them; returns whether the end was reached.
+fn fill(
+    src: &mut impl Read,
+    buf: &mut Vec<u8>,
+    n: usize,
+    sha: &mut Option<Sha256>,
+) -> io::Result<bool> {
+    let before = buf.len();
+    let got = src.by_ref().take(n as u64).read_to_end(buf)?;
+    if let Some(s) = sha {
+        s.update(&buf[before..]);
+    }
+    Ok(got < n)
+}
+
+fn count_quotes(b: &[u8]) -> usize {
+    // A plain byte count: the compiler vectorises it, unlike an iterator over matches.
+    b.iter().filter(|&&c| c == b'"').count()
+}
+
+/// The end (exclusive, after the `\n`) of the first record ending at or after `t`, counting quote
+/// parity from `start` (a record start).
+fn next_boundary(b: &[u8], start: usize, t: usize, quotes: bool) -> Option<usize> {
+    if !quotes {
+        return memchr(b'\n', &b[t..]).map(|i| t + i + 1);
+    }
+    let mut odd = count_quotes(&b[start..t]) % 2 == 1;
+    for p in memchr2_iter(b'"', b'\n', &b[t..]) {
+        let p = t + p;
+        if b[p] == b'"' {
+            odd = !odd;
+        } else if !odd {
+            return Some(p + 1);
+        }
+    }
+    None
+}
+
+/// The end of the last complete record in `b` (which starts at a record start).
+fn last_boundary(b: &[u8], quotes: bool) -> Option<usize> {
+    let mut end = memrchr(b'\n', b)?;
+    if !quotes {
+        return Some(end + 1);
+    }
+    let mut odd = count_quotes(&b[..end]) % 2 == 1;
+    while odd {
+        let prev = memrchr(b'\n', &b[..end])?;
+        odd ^= count_quotes(&b[prev..end]) % 2 == 1;
+        end = prev;
+    }
+    Some(end + 1)
+}
+
+/// Splits `b` into ~`target`-byte ranges at record boundaries.
+pub(crate) fn split_chunks(b: &[u8], target: usize, quotes: bool) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < b.len() {
+        let t = start + target;
+        if t >= b.len() {
+            out.push(start..b.len());
+            break;
+        }
+        match next_boundary(b, start, t, quotes) {
+            Some(e) => {
+                out.push(start..e);
+                start = e;
+            }
+            None => {
+                out.push(start..b.len());
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Why a CSV record could not be split into fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Broken {
+    Unclosed,
+    JunkAfterQuote,
+}
+
+impl Broken {
+    fn problem(self) -> Problem {
+        match self {
+            Broken::Unclosed => Problem::new(
+                None,
+                "CSV 引号未闭合（该行已隔离，其后各行继续加载）",
+                "unclosed quote in CSV record (this line is quarantined, the following lines load)",
+            ),
+            Broken::JunkAfterQuote => Problem::new(
+                None,
+                "CSV 引号字段的结束引号后还有其他字符（字段内的引号须写成两个引号）",
+                "characters after the closing quote of a CSV field (a quote inside a field must be doubled)",
+            ),
+        }
+    }
+}
+
+fn field_count(got: usize, want: usize) -> Problem {
+    Problem::new(
+        None,
+        format!("字段数 {got} 与表头列数 {want} 不一致"),
+        format!("the record has {got} fields but the header has {want}"),
+    )
+}
+
+/// Parses one RFC 4180 record starting at `pos`, pushing its fields. Returns the end of the
+/// record's content (before `\r\n`), the start of the next record, and how many line breaks
+/// quoted fields contained.
+pub(crate) fn parse_record<'a>(
+    text: &'a str,
+    mut pos: usize,
+    fields: &mut Vec<Cow<'a, str>>,
+) -> Result<(usize, usize, u64), Broken> {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut nl = 0u64;
+    loop {
+        if pos < n && b[pos] == b'"' {
+            let mut seg = pos + 1;
+            let mut s = seg;
+            let mut owned: Option<String> = None;
+            let close = loop {
+                let Some(i) = memchr(b'"', &b[s..]) else {
+                    return Err(Broken::Unclosed);
+                };
+                let q = s + i;
+                if q + 1 < n && b[q + 1] == b'"' {
+                    owned
+                        .get_or_insert_with(String::new)
+                        .push_str(&text[seg..=q]);
+                    seg = q + 2;
+                    s = q + 2;
+                } else {
+                    break q;
+                }
+            };
+            nl += memchr_iter(b'\n', &b[pos + 1..close]).count() as u64;
+            fields.push(match owned {
+                Some(mut o) => {
+                    o.push_str(&text[seg..close]);
+                    Cow::Owned(o)
+                }
+                None => Cow::Borrowed(&text[seg..close]),
+            });
+            pos = close + 1;
+            if pos == n {
+                return Ok((n, n, nl));
+            }
+            match b[pos] {
+                b',' => {
+                    pos += 1;
+                    if pos == n {
+                        fields.push(Cow::Borrowed(""));
+                        return Ok((n, n, nl));
+                    }
+                }
+                b'\n' => return Ok((pos, pos + 1, nl)),
+                b'\r' if pos + 1 == n => return Ok((pos, n, nl)),
+                b'\r' if b[pos + 1] == b'\n' => return Ok((pos, pos + 2, nl)),
+                _ => return Err(Broken::JunkAfterQuote),
+            }
+        } else {
+            match memchr2(b',', b'\n', &b[pos..]) {
+                Some(i) if b[pos + i] == b',' => {
+                    fields.push(Cow::Borrowed(&text[pos..pos + i]));
+                    pos += i + 1;
+                    if pos == n {
+                        fields.push(Cow::Borrowed(""));
+                        return Ok((n, n, nl));
+                    }
+                }
+                Some(i) => {
+                    let p = pos + i;
+                    let end = if p > pos && b[p - 1] == b'\r' {
+                        p - 1
+                    } else {
+                        p
+                    };
+                    fields.push(Cow::Borrowed(&text[pos..end]));
+                    return Ok((end, p + 1, nl));
+                }
+                None => {
+                    let end = if n > pos && b[n - 1] == b'\r' {
+                        n - 1
+                    } else {
+                        n
+                    };
+                    fields.push(Cow::Borrowed(&text[pos..end]));
+                    return Ok((end, n, nl));
+                }
+            }
+        }
+    }
+}
+
+/// End of the physical line starting at `start` (content end, next start).
+fn line_end(b: &[u8], start: usize) -> (usize, usize) {
+    match memchr(b'\n', &b[start..]) {
+        Some(i) => {
+            let p = start + i;
+            (
+                if p > start && b[p - 1] == b'\r' {
+                    p - 1
+                } else {
+                    p
+                },
+                p + 1,
+            )
+        }
+        None => (b.len(), b.len()),
+    }
+}
+
+struct CsvShape<'l> {
+    layout: &'l Layout,
+    ncols: usize,
+}
+
+#[inline]
+fn emit<R: Record>(
+    out: &mut ChunkOut<R>,
+    env: &Env,
+    shape: &CsvShape,
+    fields: &[Cow<str>],
+    text: &str,
+    span: Span,
+) {
+    let rec = &text[span.start..span.end];
+    if rec.trim().is_empty() {
+        return;
+    }
+    if fields.len() != shape.ncols {
+        out.refuse(
+            env,
+            span.line,
+            field_count(fields.len(), shape.ncols),
+            rec.to_string(),
+        );
+        return;
+    }
+    let row = Row {
+        vals: fields,
+        idx: &shape.layout.idx,
+        numeric: &shape.layout.numeric,
+        spec: env.table.spec(),
+    };
+    out.record(env, &row, shape.layout, span, || rec.to_string());
+}
+
+/// The fast path: a chunk without any `"`, so every `,` separates and every `\n` ends a record.
+fn csv_plain<R: Record>(env: &Env, shape: &CsvShape, text: &str) -> ChunkOut<R> {
+    let b = text.as_bytes();
+    let mut out = ChunkOut::with_capacity(b.len() / 100 + 1);
+    let mut fields: Vec<Cow<str>> = Vec::with_capacity(shape.ncols + 1);
+    let (mut rec_start, mut fstart, mut line) = (0usize, 0usize, 0u64);
+    for p in memchr2_iter(b',', b'\n', b) {
+        if b[p] == b',' {
+            fields.push(Cow::Borrowed(&text[fstart..p]));
+            fstart = p + 1;
+        } else {
+            let end = if p > fstart && b[p - 1] == b'\r' {
+                p - 1
+            } else {
+                p
+            };
+            fields.push(Cow::Borrowed(&text[fstart..end]));
+            emit(
+                &mut out,
+                env,
+                shape,
+                &fields,
+                text,
+                Span {
+                    start: rec_start,
+                    end,
+                    line,
+                },
+            );
+            fields.clear();
+            line += 1;
+            rec_start = p + 1;
+            fstart = p + 1;
+        }
+    }
+    if rec_start < b.len() {
+        let n = b.len();
+        let end = if n > fstart && b[n - 1] == b'\r' {
+            n - 1
+        } else {
+            n
+        };
+        fields.push(Cow::Borrowed(&text[fstart..end]));
+        emit(
+            &mut out,
+            env,
+            shape,
+            &fields,
+            text,
+            Span {
+                start: rec_start,
+                end,
+                line,
+            },
+        );
+    }
+    out.lines = line;
+    out
+}
+
+/// The quote-aware path.
+fn csv_quoted<R: Record>(env: &Env, shape: &CsvShape, text: &str) -> ChunkOut<R> {
+    let b = text.as_bytes();
+    let mut out = ChunkOut::with_capacity(b.len() / 120 + 1);
+    let mut fields: Vec<Cow<str>> = Vec::with_capacity(shape.ncols + 1);
+    let (mut pos, mut line) = (0usize, 0u64);
+    while pos < b.len() {
+        fields.clear();
+        match parse_record(text, pos, &mut fields) {
+            Ok((end, next, nl)) if nl > 0 && fields.len() != shape.ncols => {
+                // A quote swallowed line breaks and the result does not fit the header: most
+                // likely a stray quote. Refuse only its first physical line and go on.
+                let _ = (end, next);
+                let (le, ln) = line_end(b, pos);
+                out.refuse(
+                    env,
+                    line,
+                    Broken::Unclosed.problem(),
+                    text[pos..le].to_string(),
+                );
+                line += 1;
+                pos = ln;
+            }
+            Ok((end, next, nl)) => {
+                emit(
+                    &mut out,
+                    env,
+                    shape,
+                    &fields,
+                    text,
+                    Span {
+                        start: pos,
+                        end,
+                        line,
+                    },
+                );
+                line += nl + 1;
+                pos = next;
+            }
+            Err(why) => {
+                let (le, ln) = line_end(b, pos);
+                out.refuse(env, line, why.problem(), text[pos..le].to_string());
+                line += 1;
+                pos = ln;
+            }
+        }
+    }
+    out.lines = line;
+    out
+}
+
+/// Parses one chunk; `None` when it is not valid UTF-8.
+fn parse_chunk<R: Record>(
+    env: &Env,
+    format: Format,
+    shape: &CsvShape,
+    bytes: &[u8],
+) -> Option<ChunkOut<R>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    Some(match format {
+        Format::Jsonl => jsonl::parse_chunk(env, text),
+        _ if memchr(b'"', bytes).is_some() => csv_quoted(env, shape, text),
+        _ => csv_plain(env, shape, text),
+    })
+}
+
+/// Reads a CSV or JSON Lines file into the sink.
+pub(crate) fn read_text<R: Record>(
+    env: &Env,
+    format: Format,
+    sink: &mut Sink<R>,
+    gbk: bool,
+) -> Result<SourceFile, FileError> {
+    let path = env.file;
+    let bytes = std::fs::metadata(path).map_err(io_err(path))?.len();
+    if gbk {
+        let data = std::fs::read(path).map_err(io_err(path))?;
+        let sha = hex(&Sha256::digest(&data));
+        let Some(text) =
+            encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(&data)
+        else {
+            return Err(FileError::Fatal(BatchError::Encoding {
+                path: path.to_path_buf(),
+                detected: "未知编码（既非 UTF-8 也非 GBK/GB18030）/ unknown (neither UTF-8 nor GBK/GB18030)".into(),
+            }));
+        };
+        let text = text.into_owned();
+        drop(data);
+        let len = text.len() as u64;
+        let mut none = None;
+        stream(
+            env,
+            format,
+            sink,
+            io::Cursor::new(text.into_bytes()),
+            &mut none,
+            len,
+        )?;
+        return Ok(SourceFile {
+            table: env.table,
+            path: path.to_path_buf(),
+            format,
+            encoding: "GBK".into(),
+            bytes,
+            sha256: sha,
+        });
+    }
+    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    let mut sha = Some(Sha256::new());
+    let bom = stream(env, format, sink, file, &mut sha, bytes)?;
+    let sha = sha.map(|s| hex(&s.finalize())).unwrap_or_default();
+    Ok(SourceFile {
+        table: env.table,
+        path: path.to_path_buf(),
+        format,
+        encoding: if bom { "UTF-8-BOM" } else { "UTF-8" }.into(),
+        bytes,
+        sha256: sha,
+    })
+}
+
+/// The block loop. Returns whether a UTF-8 byte-order mark was skipped.
+fn stream<R: Record, S: Read + Send>(
+    env: &Env,
+    format: Format,
+    sink: &mut Sink<R>,
+    mut src: S,
+    sha: &mut Option<Sha256>,
+    total: u64,
+) -> Result<bool, FileError> {
+    let path = env.file;
+    let block = CHUNK * rayon::current_num_threads().max(1) * 2;
+    let mut buf: Vec<u8> = Vec::with_capacity(block + CHUNK);
+    let mut eof = fill(&mut src, &mut buf, block, sha).map_err(io_err(path))?;
+    let mut pos = 0;
+    let bom = buf.starts_with(&[0xEF, 0xBB, 0xBF]);
+    if bom {
+        pos = 3;
+    } else if buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]) {
+        return Err(FileError::Fatal(BatchError::Encoding {
+            path: path.to_path_buf(),
+            detected: "UTF-16".into(),
+        }));
+    }
+
+    let spec = env.table.spec();
+    let mut line_base: u64 = 1;
+    let (layout, ncols) = if format == Format::Csv {
+        let end = loop {
+            match next_boundary(&buf[pos..], 0, 0, true) {
+                Some(e) => break e,
+                None if !eof => {
+                    eof = fill(&mut src, &mut buf, block, sha).map_err(io_err(path))?;
+                }
+                None => break buf.len() - pos,
+            }
+        };
+        if end == 0 {
+            // An empty file: no header, no rows.
+            return Ok(bom);
+        }
+        let Ok(head) = std::str::from_utf8(&buf[pos..pos + end]) else {
+            return Err(FileError::NotUtf8);
+        };
+        let mut names = Vec::new();
+        parse_record(head, 0, &mut names).map_err(|why| {
+            FileError::Fatal(BatchError::Undecodable {
+                path: path.to_path_buf(),
+                message: format!(
+                    "表头无法解析 / the header cannot be parsed: {}",
+                    why.problem().en
+                ),
+            })
+        })?;
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        line_base += memchr_iter(b'\n', &buf[pos..pos + end]).count() as u64;
+        pos += end;
+        (Layout::from_names(spec, &names, &[]), names.len())
+    } else {
+        (Layout::identity(spec), spec.columns.len())
+    };
+    let shape = CsvShape {
+        layout: &layout,
+        ncols,
+    };
+
+    // Reserve the table once from the first block's record density, so the record vector is not
+    // copied while it grows to millions of rows.
+    let sample = &buf[pos..];
+    if !sample.is_empty() {
+        let recs = memchr_iter(b'\n', sample).count().max(1) as u64;
+        let est = total.saturating_mul(recs) / sample.len() as u64;
+        sink.reserve((est + est / 50 + 16).min(1 << 31) as usize);
+    }
+
+    let mut next: Vec<u8> = Vec::with_capacity(block + CHUNK);
+    loop {
+        let data = &buf[pos..];
+        if data.is_empty() && eof {
+            break;
+        }
+        let quotes = format == Format::Csv && memchr(b'"', data).is_some();
+        let cut = if eof {
+            Some(data.len())
+        } else {
+            last_boundary(data, quotes)
+        };
+        let Some(cut) = cut.filter(|&c| c > 0) else {
+            // No complete record yet: read more behind it.
+            buf.drain(..pos);
+            pos = 0;
+            eof = fill(&mut src, &mut buf, block, sha).map_err(io_err(path))?;
+            continue;
+        };
+        let ranges = split_chunks(&data[..cut], CHUNK, quotes);
+        next.clear();
+        next.extend_from_slice(&data[cut..]);
+        let (read, outs) = rayon::join(
+            || {
+                if eof {
+                    Ok(true)
+                } else {
+                    fill(&mut src, &mut next, block, sha)
+                }
+            },
+            || {
+                ranges
+                    .par_iter()
+                    .map(|r| parse_chunk::<R>(env, format, &shape, &data[r.clone()]))
+                    .collect::<Vec<_>>()
+            },
+        );
+        let mut base = line_base;
+        for (r, out) in ranges.iter().zip(outs) {
+            let Some(out) = out else {
+                return Err(FileError::NotUtf8);
+            };
+            let text = &data[r.clone()];
+            let lines = out.lines;
+            sink.absorb(out, env, base, &|s: Span| {
+                String::from_utf8_lossy(&text[s.start..s.end]).into_owned()
+            });
+            base += lines;
+        }
+        line_base = base;
+        eof = read.map_err(io_err(path))?;
+        std::mem::swap(&mut buf, &mut next);
+        pos = 0;
+    }
+    Ok(bom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(s: &str) -> (Vec<String>, Result<(usize, usize, u64), Broken>) {
+        let mut f = Vec::new();
+        let r = parse_record(s, 0, &mut f);
+        (f.iter().map(|x| x.to_string()).collect(), r)
+    }
+
+    #[test]
+    fn rfc4180_records() {
+        assert_eq!(rec("a,b\nc").0, vec!["a", "b"]);
+        assert_eq!(rec("a,b\nc").1, Ok((3, 4, 0)));
+        assert_eq!(
+            rec("a,\"x,\"\"y\"\"\nz\"\r\nnext").0,
+            vec!["a", "x,\"y\"\nz"]
+        );
+        assert_eq!(rec("a,\"x,\"\"y\"\"\nz\"\r\nnext").1, Ok((13, 15, 1)));
+        assert_eq!(rec("a,b,").0, vec!["a", "b", ""]);
+        assert_eq!(rec("\"a\",").0, vec!["a", ""]);
+        assert_eq!(rec("a,\"b").1, Err(Broken::Unclosed));
+        assert_eq!(rec("a,\"b\"c,d").1, Err(Broken::JunkAfterQuote));
+        // A quote inside an unquoted field is literal.
+        assert_eq!(rec("a,b\"c\n").0, vec!["a", "b\"c"]);
+    }
+
+    #[test]
+    fn boundaries_respect_quotes() {
+        let b = b"h1,h2\n1,\"x\ny\"\n2,z\n3,\"open";
+        assert_eq!(last_boundary(b, true), Some(18));
+        // From position 7 (before "x\ny") the next record end is after `y"\n`.
+        assert_eq!(next_boundary(b, 6, 7, true), Some(14));
+        assert_eq!(split_chunks(b, 4, true), vec![0..6, 6..14, 14..25]);
+        assert_eq!(split_chunks(b, 4, false), vec![0..6, 6..11, 11..18, 18..25]);
+        let open = b"h\n\"p\nq";
+        assert_eq!(last_boundary(open, true), Some(2));
+        assert_eq!(last_boundary(open, false), Some(5));
+    }
+}
