@@ -326,6 +326,7 @@ impl Workflow<'_> {
             return Err(WfError::Forbidden("仅监管人员和机构用户可查看超时提醒 / only bureau and institution users".into()));
         }
         let now = self.now();
+        // Strictly past the limit is overdue; the limit itself is still on time.
         let horizon = if include_due_soon { util::plus_days(now, self.policy.time_limits.due_soon) } else { now };
         let mut out = vec![];
         let mut push = |entity: &str, r: &Row, due: NaiveDateTime, state: String, resp: Option<String>, what: String| {
@@ -333,8 +334,10 @@ impl Workflow<'_> {
             if !actor.sees_institution(code.as_deref()) {
                 return;
             }
-            let days_over = (now.date() - due.date()).num_days();
-            let message = if due <= now {
+            // Whole days, rounded up: one second late is one day late.
+            let secs = (now - due).num_seconds();
+            let days_over = if secs > 0 { (secs + 86_399) / 86_400 } else { -((-secs + 86_399) / 86_400) };
+            let message = if due < now {
                 format!("{what}已超过办理时限 {} 天（时限 {}） / overdue by {days_over} days", days_over, dt(due))
             } else {
                 format!("{what}将于 {} 到期 / due soon", dt(due))
@@ -342,7 +345,7 @@ impl Workflow<'_> {
             out.push(Overdue { entity: entity.into(), id: r.int_of("id"), state, fixmedins_code: code, responsible: resp, due_at: due, days_over, message });
         };
         let h = dt(horizon);
-        for r in self.db.query("SELECT * FROM wf_review WHERE due_at IS NOT NULL AND due_at <= $1 AND state NOT IN ('decided', 'dismissed')", &[h.as_str().into()])? {
+        for r in self.db.query("SELECT * FROM wf_review WHERE due_at IS NOT NULL AND due_at < $1 AND state NOT IN ('decided', 'dismissed')", &[h.as_str().into()])? {
             let st = r.text_of("state");
             let label = review::ReviewState::parse(&st).map(|s| s.zh()).unwrap_or("");
             let resp = match st.as_str() {
@@ -352,23 +355,23 @@ impl Workflow<'_> {
             };
             push("review", &r, parse_dt(&r.text_of("due_at")), st.clone(), resp, format!("疑点审核 #{}（{label}）", r.int_of("id")));
         }
-        for r in self.db.query("SELECT * FROM wf_case WHERE due_at IS NOT NULL AND due_at <= $1 AND state IN ('open', 'investigating')", &[h.as_str().into()])? {
+        for r in self.db.query("SELECT * FROM wf_case WHERE due_at IS NOT NULL AND due_at < $1 AND state IN ('open', 'investigating')", &[h.as_str().into()])? {
             let st = r.text_of("state");
             push("case", &r, parse_dt(&r.text_of("due_at")), st, r.opt_text_of("assigned_to"), format!("案件 {}", r.text_of("case_no")));
         }
-        for r in self.db.query("SELECT * FROM wf_complaint WHERE due_at IS NOT NULL AND due_at <= $1 AND state = 'received'", &[h.as_str().into()])? {
+        for r in self.db.query("SELECT * FROM wf_complaint WHERE due_at IS NOT NULL AND due_at < $1 AND state = 'received'", &[h.as_str().into()])? {
             push("complaint", &r, parse_dt(&r.text_of("due_at")), "received".into(), None, format!("投诉举报 {}", r.text_of("complaint_no")));
         }
         let today = util::d(horizon.date());
         for r in self.db.query(
-            "SELECT * FROM wf_sanction WHERE state = 'approved' AND ((kind = 'rectification' AND deadline <= $1) OR (due_date IS NOT NULL AND due_date <= $2))",
+            "SELECT * FROM wf_sanction WHERE state = 'approved' AND ((kind = 'rectification' AND deadline < $1) OR (due_date IS NOT NULL AND due_date < $2))",
             &[today.as_str().into(), today.as_str().into()],
         )? {
             let kind = r.text_of("kind");
             let due_text = if kind == "rectification" { r.text_of("deadline") } else { r.text_of("due_date") };
             // A deadline is a whole day: it is overdue from the next day on.
             let due = util::parse_d(&due_text).and_hms_opt(23, 59, 59).unwrap_or_default();
-            if due <= now || include_due_soon {
+            if due < now || include_due_soon {
                 let label = sanction::SanctionKind::parse(&kind).map(|k| k.zh()).unwrap_or("");
                 push("sanction", &r, due, "approved".into(), None, format!("处理措施 #{}（{label}）", r.int_of("id")));
             }
