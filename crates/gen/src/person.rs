@@ -314,6 +314,12 @@ impl Build<'_> {
             self.st.drug_log.push((item, (t / DAY) as i32, v.inst));
         }
     }
+    /// 1–3 boxes, never above the item's daily limit.
+    pub fn units(&mut self, item: u16) -> i64 {
+        let lim = self.ctx.cat.get(item).max_day;
+        let hi = if lim == 0 { 3 } else { (lim as i64).min(3) };
+        self.rng.range(1, hi)
+    }
     /// A passing identity check shortly before `t`.
     pub fn idv_pass(&mut self, v: &mut Visit, t: i64) {
         let way = match self.rng.below(10) {
@@ -393,7 +399,7 @@ impl Build<'_> {
         for k in 0..ndrugs {
             let item = *self.rng.pick(&pr.op_drugs);
             if self.ok(&v, item, d) {
-                let units = self.rng.range(1, 3);
+                let units = self.units(item);
                 self.line(&mut v, t0 + 1800 + 30 * k as i64, item, units, dr);
             }
         }
@@ -673,7 +679,7 @@ pub fn clean_year(b: &mut Build, out: &mut Vec<Visit>) {
                     {
                         continue;
                     }
-                    let units = b.rng.range(1, 3);
+                    let units = b.units(item);
                     let rx_units = units + if b.rng.chance(0.2) { 1 } else { 0 };
                     let t_issue = v.begn + 1500 + 10 * k;
                     let no = b.prescribe(&mut v, item, rx_units, t_issue);
