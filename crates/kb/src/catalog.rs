@@ -32,8 +32,11 @@ impl KnowledgeBase {
     /// Course, cycle, insurance type, secondary-surgery and timed-pair points have no catalog
     /// column; [`crate::eval`] evaluates them.
     pub fn apply_to_catalog(&self, catalog: &mut Vec<CatalogEntry>) -> MergeStats {
-        let mut pos: HashMap<Code, usize> =
-            catalog.iter().enumerate().map(|(i, c)| (c.med_list_codg.clone(), i)).collect();
+        let mut pos: HashMap<Code, usize> = catalog
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.med_list_codg.clone(), i))
+            .collect();
         let mut stats = MergeStats::default();
         let mut touched = vec![false; catalog.len()];
         for p in &self.points {
@@ -55,7 +58,11 @@ impl KnowledgeBase {
                     catalog.push(CatalogEntry {
                         med_list_codg: p.med_list_codg.clone(),
                         med_list_name: p.name.clone(),
-                        list_type: if p.med_list_codg.starts_with(['X', 'Z']) { 1 } else { 3 },
+                        list_type: if p.med_list_codg.starts_with(['X', 'Z']) {
+                            1
+                        } else {
+                            3
+                        },
                         ..Default::default()
                     });
                     touched.push(true);
@@ -73,7 +80,11 @@ impl KnowledgeBase {
                 Limit::Gender { gender } => c.lmt_gend = Some(*gender),
                 Limit::Age(a) => {
                     let min = a.min_years;
-                    let max = if a.max_days_of_life.is_some() { Some(0) } else { a.max_years };
+                    let max = if a.max_days_of_life.is_some() {
+                        Some(0)
+                    } else {
+                        a.max_years
+                    };
                     if let Some(min) = min {
                         c.lmt_age_min = Some(c.lmt_age_min.map_or(min, |m| m.max(min)));
                     }
@@ -83,15 +94,14 @@ impl KnowledgeBase {
                 }
                 Limit::VisitType { med_type } => c.lmt_med_type = Some(*med_type),
                 Limit::HospLevel { lmt_hosp_lv, .. } => {
-                    c.lmt_hosp_lv = Some(c.lmt_hosp_lv.map_or(*lmt_hosp_lv, |l| l.min(*lmt_hosp_lv)));
+                    c.lmt_hosp_lv =
+                        Some(c.lmt_hosp_lv.map_or(*lmt_hosp_lv, |l| l.min(*lmt_hosp_lv)));
                 }
                 Limit::FrequencyPerDay { max, .. } => {
                     c.max_cnt_day = Some(c.max_cnt_day.map_or(*max, |m| m.min(*max)));
                 }
-                Limit::DuplicatePair { secondary, .. } => {
-                    if !c.excl_codes.contains(secondary) {
-                        c.excl_codes.push(secondary.clone());
-                    }
+                Limit::DuplicatePair { secondary, .. } if !c.excl_codes.contains(secondary) => {
+                    c.excl_codes.push(secondary.clone());
                 }
                 _ => {}
             }

@@ -81,13 +81,22 @@ fn run_import(data: &Path, a: &ImportArgs) -> anyhow::Result<()> {
     }
     let kb = import::import_files(&files, &policy)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "version": kb.version, "sources": kb.sources }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "version": kb.version, "sources": kb.sources })
+            )?
+        );
     } else {
         print!("{}", report(&kb));
     }
     if !a.dry_run {
         let path = store::save(data, &kb)?;
-        eprintln!("已保存为当前版本 / stored as the current version: {} ({})", kb.version, path.display());
+        eprintln!(
+            "已保存为当前版本 / stored as the current version: {} ({})",
+            kb.version,
+            path.display()
+        );
     }
     Ok(())
 }
@@ -114,7 +123,8 @@ pub fn report(kb: &KnowledgeBase) -> String {
             s.unmapped.len().to_string(),
         ]);
     }
-    let total = |f: fn(&crate::SourceInfo) -> usize| kb.sources.iter().map(f).sum::<usize>().to_string();
+    let total =
+        |f: fn(&crate::SourceInfo) -> usize| kb.sources.iter().map(f).sum::<usize>().to_string();
     rows.push(vec![
         "合计 total".into(),
         String::new(),
@@ -125,18 +135,38 @@ pub fn report(kb: &KnowledgeBase) -> String {
         total(|s| s.unmapped.len()),
     ]);
     let mut out = format!("知识库版本 / version {}\n", kb.version);
-    out.push_str(&table(&rows, &[false, false, false, true, true, true, true]));
-    let unmapped: Vec<_> =
-        kb.sources.iter().flat_map(|s| s.unmapped.iter().map(move |u| (s.file.as_str(), u))).collect();
+    out.push_str(&table(
+        &rows,
+        &[false, false, false, true, true, true, true],
+    ));
+    let unmapped: Vec<_> = kb
+        .sources
+        .iter()
+        .flat_map(|s| s.unmapped.iter().map(move |u| (s.file.as_str(), u)))
+        .collect();
     if !unmapped.is_empty() {
         out.push_str("\n未映射的行 / unmapped rows:\n");
-        let mut t = vec![vec!["文件".to_string(), "工作表".into(), "行".into(), "原因 reason".into()]];
+        let mut t = vec![vec![
+            "文件".to_string(),
+            "工作表".into(),
+            "行".into(),
+            "原因 reason".into(),
+        ]];
         for (f, u) in unmapped {
-            t.push(vec![f.to_string(), u.sheet.clone(), u.row.to_string(), u.reason.clone()]);
+            t.push(vec![
+                f.to_string(),
+                u.sheet.clone(),
+                u.row.to_string(),
+                u.reason.clone(),
+            ]);
         }
         out.push_str(&table(&t, &[false, false, true, false]));
     }
-    let notes: Vec<_> = kb.sources.iter().flat_map(|s| s.notes.iter().map(move |n| (s.file.as_str(), n))).collect();
+    let notes: Vec<_> = kb
+        .sources
+        .iter()
+        .flat_map(|s| s.notes.iter().map(move |n| (s.file.as_str(), n)))
+        .collect();
     if !notes.is_empty() {
         out.push_str("\n提示 / notes:\n");
         for (f, n) in notes {
@@ -170,8 +200,15 @@ fn width(s: &str) -> usize {
 
 fn table(rows: &[Vec<String>], right: &[bool]) -> String {
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> =
-        (0..n).map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| width(c)).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| width(c))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let mut out = String::new();
     for r in rows {
         let mut line = String::new();
@@ -218,7 +255,9 @@ fn run_list(data: &Path) -> anyhow::Result<()> {
         t.push(vec![
             if v.current { "*".into() } else { String::new() },
             v.version,
-            v.imported_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default(),
+            v.imported_at
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default(),
             v.sources.len().to_string(),
             v.points.to_string(),
             b.join(","),
@@ -231,15 +270,26 @@ fn run_list(data: &Path) -> anyhow::Result<()> {
 
 fn run_show(data: &Path, code: &str) -> anyhow::Result<()> {
     let Some(kb) = store::try_load_current(data)? else {
-        anyhow::bail!("尚未导入知识库 / no knowledge base imported: run `medfund kb import --dir kb/nhsa`");
+        anyhow::bail!(
+            "尚未导入知识库 / no knowledge base imported: run `medfund kb import --dir kb/nhsa`"
+        );
     };
     let pts: Vec<_> = kb.points_of(code).collect();
     if pts.is_empty() {
-        println!("{code}: 当前知识库（{}）中没有该编码的知识点 / no knowledge points", kb.version);
+        println!(
+            "{code}: 当前知识库（{}）中没有该编码的知识点 / no knowledge points",
+            kb.version
+        );
         return Ok(());
     }
     for p in pts {
-        println!("{}  {}  {}  [{}]", p.med_list_codg, p.name, p.limit.describe(), p.id);
+        println!(
+            "{}  {}  {}  [{}]",
+            p.med_list_codg,
+            p.name,
+            p.limit.describe(),
+            p.id
+        );
         if !p.note.is_empty() {
             println!("    {}", p.note);
         }
@@ -255,7 +305,13 @@ mod tests {
     fn widths_and_tables_align_cjk() {
         assert_eq!(width("ab"), 2);
         assert_eq!(width("限定"), 4);
-        let t = table(&[vec!["文件".into(), "1".into()], vec!["abcd".into(), "10".into()]], &[false, true]);
+        let t = table(
+            &[
+                vec!["文件".into(), "1".into()],
+                vec!["abcd".into(), "10".into()],
+            ],
+            &[false, true],
+        );
         assert_eq!(t, "文件   1\nabcd  10\n");
     }
 }

@@ -156,7 +156,11 @@ pub struct KbIndex {
 impl KbIndex {
     /// Indexes the points the evaluations use.
     pub fn new(kb: &KnowledgeBase, policy: &KbPolicy) -> KbIndex {
-        let mut ix = KbIndex { policy: policy.clone(), points: kb.points.clone(), ..Default::default() };
+        let mut ix = KbIndex {
+            policy: policy.clone(),
+            points: kb.points.clone(),
+            ..Default::default()
+        };
         let mut group_ids: HashMap<String, u32> = HashMap::new();
         for (i, p) in ix.points.iter().enumerate() {
             let code = p.med_list_codg.clone();
@@ -164,7 +168,9 @@ impl KbIndex {
                 Limit::InsuranceType { .. } => {
                     ix.insurance.entry(code).or_insert(i);
                 }
-                Limit::DrugCourse(_) | Limit::ItemCourse(_) => ix.course.entry(code).or_default().push(i),
+                Limit::DrugCourse(_) | Limit::ItemCourse(_) => {
+                    ix.course.entry(code).or_default().push(i)
+                }
                 Limit::CycleFrequency { .. } => ix.cycle.entry(code).or_default().push(i),
                 Limit::SecondarySurgery { group } => {
                     let next = group_ids.len() as u32;
@@ -177,8 +183,13 @@ impl KbIndex {
                         v.push(g);
                     }
                 }
-                Limit::DuplicatePair { secondary, period, .. } if *period != Period::SameVisit => {
-                    ix.pairs_by_secondary.entry(secondary.clone()).or_default().push(i);
+                Limit::DuplicatePair {
+                    secondary, period, ..
+                } if *period != Period::SameVisit => {
+                    ix.pairs_by_secondary
+                        .entry(secondary.clone())
+                        .or_default()
+                        .push(i);
                     ix.pair_mains.insert(code);
                 }
                 _ => {}
@@ -250,7 +261,11 @@ fn effective(lines: &[LineCtx<'_>], want: impl Fn(&str) -> bool) -> Vec<Eff> {
         if l.fee.cnt.0 < 0 {
             refunds.push(i);
         } else if l.fee.cnt.0 > 0 && l.fund_paid() {
-            eff.push(Eff { i, qty: l.fee.cnt, amount: l.fee.det_item_fee_sumamt });
+            eff.push(Eff {
+                i,
+                qty: l.fee.cnt,
+                amount: l.fee.det_item_fee_sumamt,
+            });
         }
     }
     for r in refunds {
@@ -262,7 +277,8 @@ fn effective(lines: &[LineCtx<'_>], want: impl Fn(&str) -> bool) -> Vec<Eff> {
                     break;
                 }
                 let f = lines[e.i].fee;
-                if e.qty.0 == 0 || f.mdtrt_id != rf.mdtrt_id || f.med_list_codg != rf.med_list_codg {
+                if e.qty.0 == 0 || f.mdtrt_id != rf.mdtrt_id || f.med_list_codg != rf.med_list_codg
+                {
                     continue;
                 }
                 if same_price && f.pric != rf.pric {
@@ -271,7 +287,11 @@ fn effective(lines: &[LineCtx<'_>], want: impl Fn(&str) -> bool) -> Vec<Eff> {
                 let take = left.min(e.qty.0);
                 e.qty.0 -= take;
                 left -= take;
-                e.amount = if e.qty.0 == 0 { Fen::ZERO } else { e.qty.times(f.pric).min(f.det_item_fee_sumamt) };
+                e.amount = if e.qty.0 == 0 {
+                    Fen::ZERO
+                } else {
+                    e.qty.times(f.pric).min(f.det_item_fee_sumamt)
+                };
             }
         }
     }
@@ -302,7 +322,10 @@ fn line_finding(
     x.feedetl_sn = Some(f.feedetl_sn.clone());
     x.psn_no = Some(f.psn_no.clone());
     x.fixmedins_code = Some(f.fixmedins_code.clone());
-    x.pract_code = f.bilg_dr_codg.clone().or_else(|| l.mdtrt.and_then(|m| m.atddr_no.clone()));
+    x.pract_code = f
+        .bilg_dr_codg
+        .clone()
+        .or_else(|| l.mdtrt.and_then(|m| m.atddr_no.clone()));
     x.med_list_codg = Some(f.med_list_codg.clone());
     x.amount = Some(amount);
     x.evidence.text = text;
@@ -316,7 +339,10 @@ fn point_json(p: &KnowledgePoint) -> serde_json::Value {
 }
 
 fn item_name<'a>(l: &'a LineCtx<'_>, p: &'a KnowledgePoint) -> &'a str {
-    l.catalog.map(|c| c.med_list_name.as_str()).filter(|n| !n.is_empty()).unwrap_or(&p.name)
+    l.catalog
+        .map(|c| c.med_list_name.as_str())
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&p.name)
 }
 
 /// `insurance_type_limit`: a code payable only by work-injury or maternity insurance, settled by
@@ -330,7 +356,9 @@ pub fn insurance_type_limit(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Ve
     for e in effective(lines, |c| ix.insurance.contains_key(c)) {
         let l = &lines[e.i];
         let p = &ix.points[ix.insurance[&l.fee.med_list_codg]];
-        let Limit::InsuranceType { kind } = p.limit else { continue };
+        let Limit::InsuranceType { kind } = p.limit else {
+            continue;
+        };
         let med_type = l.mdtrt.map(|m| m.med_type.as_str()).unwrap_or("");
         if kind == InsuranceKind::Maternity && matches!(med_type, "51" | "52") {
             continue;
@@ -347,7 +375,8 @@ pub fn insurance_type_limit(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Ve
             p.batch
         );
         let mut d = point_json(p);
-        d["observed"] = json!({ "med_type": med_type, "amount": e.amount, "setl_id": l.fee.setl_id });
+        d["observed"] =
+            json!({ "med_type": med_type, "amount": e.amount, "setl_id": l.fee.setl_id });
         let nhsa = match kind {
             InsuranceKind::WorkInjury => NHSA_WORK_INJURY,
             InsuranceKind::Maternity => NHSA_MATERNITY,
@@ -388,7 +417,10 @@ pub fn course_limit(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Findin
     let mut flagged: HashSet<usize> = HashSet::new();
     let mut by_code: HashMap<&str, Vec<Eff>> = HashMap::new();
     for e in &eff {
-        by_code.entry(lines[e.i].fee.med_list_codg.as_str()).or_default().push(*e);
+        by_code
+            .entry(lines[e.i].fee.med_list_codg.as_str())
+            .or_default()
+            .push(*e);
     }
     let mut codes: Vec<&str> = by_code.keys().copied().collect();
     codes.sort_unstable();
@@ -402,11 +434,17 @@ pub fn course_limit(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Findin
                 Limit::ItemCourse(c) => (c, false),
                 _ => continue,
             };
-            let check_interval = course.min_interval_days.filter(|_| !ix.interval_in_cycle.contains(code));
+            let check_interval = course
+                .min_interval_days
+                .filter(|_| !ix.interval_in_cycle.contains(code));
             // Scope: the person, or each visit for per-stay courses.
             let mut scopes: Vec<(&str, Vec<Eff>)> = Vec::new();
             for e in effs {
-                let key = if course.per_stay { lines[e.i].fee.mdtrt_id.as_str() } else { "" };
+                let key = if course.per_stay {
+                    lines[e.i].fee.mdtrt_id.as_str()
+                } else {
+                    ""
+                };
                 match scopes.iter_mut().find(|s| s.0 == key) {
                     Some(s) => s.1.push(*e),
                     None => scopes.push((key, vec![*e])),
@@ -422,7 +460,10 @@ pub fn course_limit(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Findin
                     let day = l.day();
                     let new_course = match last_day {
                         None => true,
-                        Some(ld) => !course.per_stay && (day - ld).num_days() > ix.policy.course_gap_days as i64,
+                        Some(ld) => {
+                            !course.per_stay
+                                && (day - ld).num_days() > ix.policy.course_gap_days as i64
+                        }
                     };
                     if new_course {
                         start = Some(day);
@@ -454,8 +495,12 @@ pub fn course_limit(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Findin
                     let what = if drug { "该药品" } else { "该项目" };
                     let text = if beyond {
                         let observed = match course.basis {
-                            CourseBasis::FeeDays => format!("本疗程（自 {start_day} 起）第 {fee_days} 个收费日"),
-                            CourseBasis::Elapsed => format!("本疗程自 {start_day} 起第 {elapsed} 天"),
+                            CourseBasis::FeeDays => {
+                                format!("本疗程（自 {start_day} 起）第 {fee_days} 个收费日")
+                            }
+                            CourseBasis::Elapsed => {
+                                format!("本疗程自 {start_day} 起第 {elapsed} 天")
+                            }
                         };
                         format!(
                             "{what}{}，{name}({code}) 于 {day} 由基金支付属{observed}，超出限定，本行金额 {} 元。依据国家知识点 {}（{}）。",
@@ -485,11 +530,29 @@ pub fn course_limit(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Findin
                         "interval_too_short": too_soon,
                         "previous_paid_day": last_paid.map(|d| d.to_string()),
                     });
-                    let result = if beyond && !course.per_stay { Outcome::Suspect } else { Outcome::Violation };
-                    let nhsa = if drug { NHSA_DRUG_COURSE } else { NHSA_ITEM_COURSE };
+                    let result = if beyond && !course.per_stay {
+                        Outcome::Suspect
+                    } else {
+                        Outcome::Violation
+                    };
+                    let nhsa = if drug {
+                        NHSA_DRUG_COURSE
+                    } else {
+                        NHSA_ITEM_COURSE
+                    };
                     found.push((
                         e.i,
-                        line_finding(l, RULE_COURSE, Category::CourseLimit, Some(nhsa), result, 2, e.amount, text, d),
+                        line_finding(
+                            l,
+                            RULE_COURSE,
+                            Category::CourseLimit,
+                            Some(nhsa),
+                            result,
+                            2,
+                            e.amount,
+                            text,
+                            d,
+                        ),
                     ));
                 }
             }
@@ -514,13 +577,22 @@ pub fn cycle_frequency(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Fin
     }
     let mut flagged: HashSet<usize> = HashSet::new();
     let mut found: Vec<(usize, Finding)> = Vec::new();
-    let mut codes: Vec<&str> = eff.iter().map(|e| lines[e.i].fee.med_list_codg.as_str()).collect();
+    let mut codes: Vec<&str> = eff
+        .iter()
+        .map(|e| lines[e.i].fee.med_list_codg.as_str())
+        .collect();
     codes.sort_unstable();
     codes.dedup();
     for code in codes {
         for &pi in &ix.cycle[code] {
             let p = &ix.points[pi];
-            let Limit::CycleFrequency { max_times, cycle_days } = p.limit else { continue };
+            let Limit::CycleFrequency {
+                max_times,
+                cycle_days,
+            } = p.limit
+            else {
+                continue;
+            };
             let cap = Qty::from_units(max_times as i64);
             // Accepted (paid within the limit) units: (day, qty).
             let mut accepted: Vec<(NaiveDate, Qty)> = Vec::new();
@@ -528,7 +600,11 @@ pub fn cycle_frequency(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Fin
                 let l = &lines[e.i];
                 let day = l.day();
                 let first = day - chrono::Days::new(cycle_days as u64 - 1);
-                let in_window: Vec<(NaiveDate, Qty)> = accepted.iter().filter(|(d, _)| *d >= first).copied().collect();
+                let in_window: Vec<(NaiveDate, Qty)> = accepted
+                    .iter()
+                    .filter(|(d, _)| *d >= first)
+                    .copied()
+                    .collect();
                 let used = Qty(in_window.iter().map(|(_, q)| q.0).sum());
                 let total = Qty(used.0 + e.qty.0);
                 if total.0 <= cap.0 {
@@ -543,7 +619,11 @@ pub fn cycle_frequency(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Fin
                 if !flagged.insert(e.i) {
                     continue;
                 }
-                let amount = if excess == e.qty { e.amount } else { excess.times(l.fee.pric).min(e.amount) };
+                let amount = if excess == e.qty {
+                    e.amount
+                } else {
+                    excess.times(l.fee.pric).min(e.amount)
+                };
                 let earlier: Vec<String> = {
                     let mut v: Vec<String> = in_window.iter().map(|(d, _)| d.to_string()).collect();
                     v.dedup();
@@ -568,7 +648,17 @@ pub fn cycle_frequency(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Fin
                 });
                 found.push((
                     e.i,
-                    line_finding(l, RULE_CYCLE, Category::CycleFrequency, None, Outcome::Violation, 2, amount, text, d),
+                    line_finding(
+                        l,
+                        RULE_CYCLE,
+                        Category::CycleFrequency,
+                        None,
+                        Outcome::Violation,
+                        2,
+                        amount,
+                        text,
+                        d,
+                    ),
                 ));
             }
         }
@@ -617,7 +707,10 @@ pub fn secondary_surgery_discount(ix: &KbIndex, person: &PersonLines<'_>, out: &
         let groups_of = |e: &Eff| &ix.surgery[&lines[e.i].fee.med_list_codg];
         for a in 0..n {
             for b in a + 1..n {
-                if groups_of(&ops[a]).iter().any(|g| groups_of(&ops[b]).contains(g)) {
+                if groups_of(&ops[a])
+                    .iter()
+                    .any(|g| groups_of(&ops[b]).contains(g))
+                {
                     let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
                     parent[ra] = rb;
                 }
@@ -645,11 +738,20 @@ pub fn secondary_surgery_discount(ix: &KbIndex, person: &PersonLines<'_>, out: &
                 .expect("cluster has members");
             let main_line = &lines[ops[main].i];
             let shared: Vec<String> = {
-                let mut g: Vec<u32> = members.iter().flat_map(|m| groups_of(&ops[*m]).iter().copied()).collect();
+                let mut g: Vec<u32> = members
+                    .iter()
+                    .flat_map(|m| groups_of(&ops[*m]).iter().copied())
+                    .collect();
                 g.sort_unstable();
                 g.dedup();
                 g.into_iter()
-                    .filter(|g| members.iter().filter(|m| groups_of(&ops[**m]).contains(g)).count() >= 2)
+                    .filter(|g| {
+                        members
+                            .iter()
+                            .filter(|m| groups_of(&ops[**m]).contains(g))
+                            .count()
+                            >= 2
+                    })
                     .map(|g| ix.groups[g as usize].0.clone())
                     .collect()
             };
@@ -657,7 +759,11 @@ pub fn secondary_surgery_discount(ix: &KbIndex, person: &PersonLines<'_>, out: &
                 let e = ops[k];
                 let l = &lines[e.i];
                 let (full_price, from_cap) = full(k);
-                let ops_count = if e.qty.0 < Qty::ONE { Qty::from_units(1) } else { e.qty };
+                let ops_count = if e.qty.0 < Qty::ONE {
+                    Qty::from_units(1)
+                } else {
+                    e.qty
+                };
                 let allowed = ops_count.times(full_price).mul_ratio(pct, 100);
                 let over = e.amount - allowed;
                 if over.0 <= 0 {
@@ -674,13 +780,17 @@ pub fn secondary_surgery_discount(ix: &KbIndex, person: &PersonLines<'_>, out: &
                     })
                     .unwrap_or(p);
                 let name = item_name(l, point);
-                let main_name = main_line.catalog.map(|c| c.med_list_name.as_str()).filter(|s| !s.is_empty()).unwrap_or(
-                    ix.points
-                        .iter()
-                        .find(|q| q.med_list_codg == main_line.fee.med_list_codg)
-                        .map(|q| q.name.as_str())
-                        .unwrap_or(""),
-                );
+                let main_name = main_line
+                    .catalog
+                    .map(|c| c.med_list_name.as_str())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or(
+                        ix.points
+                            .iter()
+                            .find(|q| q.med_list_codg == main_line.fee.med_list_codg)
+                            .map(|q| q.name.as_str())
+                            .unwrap_or(""),
+                    );
                 let text = format!(
                     "同一次就诊 {} 同日施行同属{}的手术 {} 项，主手术为 {main_name}({})；{name}({}) 为第二及以后手术，应按 {pct}% 折价收费，全价 {full_price} 元（{}），应收不超过 {allowed} 元，实收 {} 元，多收 {over} 元。依据国家知识点 {}（{}）。",
                     l.day(),
@@ -732,7 +842,9 @@ pub fn duplicate_pairs(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Fin
         return;
     }
     let lines = person.lines();
-    let eff = effective(lines, |c| ix.pairs_by_secondary.contains_key(c) || ix.pair_mains.contains(c));
+    let eff = effective(lines, |c| {
+        ix.pairs_by_secondary.contains_key(c) || ix.pair_mains.contains(c)
+    });
     if eff.len() < 2 {
         return;
     }
@@ -745,10 +857,14 @@ pub fn duplicate_pairs(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Fin
     }
     for e in &eff {
         let l = &lines[e.i];
-        let Some(pts) = ix.pairs_by_secondary.get(&l.fee.med_list_codg) else { continue };
+        let Some(pts) = ix.pairs_by_secondary.get(&l.fee.med_list_codg) else {
+            continue;
+        };
         let hit = pts.iter().find_map(|&pi| {
             let p = &ix.points[pi];
-            let Limit::DuplicatePair { period, .. } = p.limit else { return None };
+            let Limit::DuplicatePair { period, .. } = p.limit else {
+                return None;
+            };
             let m = mains.get(p.med_list_codg.as_str())?.iter().find(|m| {
                 let ml = &lines[m.i];
                 if m.i == e.i || ml.fee.fixmedins_code != l.fee.fixmedins_code {
@@ -757,7 +873,10 @@ pub fn duplicate_pairs(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Fin
                 match period {
                     Period::SameDay => ml.day() == l.day(),
                     Period::Hours(h) => {
-                        (ml.fee.fee_ocur_time - l.fee.fee_ocur_time).num_seconds().abs() <= h as i64 * 3600
+                        (ml.fee.fee_ocur_time - l.fee.fee_ocur_time)
+                            .num_seconds()
+                            .abs()
+                            <= h as i64 * 3600
                     }
                     Period::SameVisit => false,
                 }
@@ -766,8 +885,14 @@ pub fn duplicate_pairs(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Fin
         });
         let Some((p, m, period)) = hit else { continue };
         let ml = &lines[m.i];
-        let Limit::DuplicatePair { secondary_name, .. } = &p.limit else { continue };
-        let sec_name = l.catalog.map(|c| c.med_list_name.as_str()).filter(|s| !s.is_empty()).unwrap_or(secondary_name);
+        let Limit::DuplicatePair { secondary_name, .. } = &p.limit else {
+            continue;
+        };
+        let sec_name = l
+            .catalog
+            .map(|c| c.med_list_name.as_str())
+            .filter(|s| !s.is_empty())
+            .unwrap_or(secondary_name);
         let text = format!(
             "重复收费：主项 {}({}) 已包含 {sec_name}({})，{}内不得另行收费；主项收费时间 {}，从项收费时间 {}，从项金额 {} 元。依据国家知识点 {}（{}）。",
             p.name,

@@ -40,30 +40,50 @@ pub fn xlsx_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .with_context(|| format!("无法读取目录 / cannot read directory {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.extension().is_some_and(|x| x.eq_ignore_ascii_case("xlsx"))
-                && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("~$"))
+            p.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("xlsx"))
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("~$"))
         })
         .collect();
     files.sort();
     if files.is_empty() {
-        anyhow::bail!("目录 {} 中没有 .xlsx 文件 / no .xlsx files in the directory", dir.display());
+        anyhow::bail!(
+            "目录 {} 中没有 .xlsx 文件 / no .xlsx files in the directory",
+            dir.display()
+        );
     }
     Ok(files)
 }
 
 /// [`import_files`] with an explicit import time (tests, reproducible versions).
-pub fn import_files_at(paths: &[PathBuf], policy: &KbPolicy, at: NaiveDateTime) -> anyhow::Result<KnowledgeBase> {
+pub fn import_files_at(
+    paths: &[PathBuf],
+    policy: &KbPolicy,
+    at: NaiveDateTime,
+) -> anyhow::Result<KnowledgeBase> {
     if paths.is_empty() {
         anyhow::bail!("没有要导入的文件 / no files to import: give FILE.xlsx… or --dir kb/nhsa");
     }
-    let mut kb = KnowledgeBase { imported_at: Some(at), ..Default::default() };
+    let mut kb = KnowledgeBase {
+        imported_at: Some(at),
+        ..Default::default()
+    };
     let mut seen_ids = HashSet::new();
     for path in paths {
-        let bytes = std::fs::read(path).with_context(|| format!("无法读取 / cannot read {}", path.display()))?;
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("无法读取 / cannot read {}", path.display()))?;
         let sheets = read_workbook(&bytes).with_context(|| {
-            format!("{} 不是可读取的 xlsx 文件 / is not a readable xlsx workbook", path.display())
+            format!(
+                "{} 不是可读取的 xlsx 文件 / is not a readable xlsx workbook",
+                path.display()
+            )
         })?;
-        let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let (mut info, points) = map_workbook(&file, &sheets, policy);
         info.sha256 = hex(&Sha256::digest(&bytes));
         info.imported_at = Some(at);
@@ -141,7 +161,14 @@ enum Layout {
     Remarks,
 }
 
-const CODE_HEADERS: &[&str] = &["国标代码", "药品代码", "项目编码", "项目代码", "医保编码", "国家编码"];
+const CODE_HEADERS: &[&str] = &[
+    "国标代码",
+    "药品代码",
+    "项目编码",
+    "项目代码",
+    "医保编码",
+    "国家编码",
+];
 const VALUE_HEADERS: &[&str] = &["限定对象", "限定值域", "限定性别", "限定值"];
 const NAME_HEADERS: &[&str] = &["药品通用名", "项目名称", "通用名", "药品名称"];
 const NOTE_HEADERS: &[&str] = &["药品说明", "项目说明", "备注", "说明"];
@@ -173,7 +200,11 @@ fn find_header(sheet: &Sheet) -> Option<Header> {
             .collect();
         let named = |names: &[&str]| names.iter().any(|n| cols.contains_key(*n));
         if named(CODE_HEADERS) || named(&["药品通用名", "主项编码"]) {
-            return Some(Header { row: *row, idx, cols });
+            return Some(Header {
+                row: *row,
+                idx,
+                cols,
+            });
         }
     }
     None
@@ -205,7 +236,10 @@ fn layout_of(h: &Header) -> Option<Layout> {
 /// Batch label from the file name: `b1-drug-age.xlsx` → `b1`, `b8-3-item-course.xlsx` → `b8-3`,
 /// `【第八批-3】项目规则库….xlsx` → `b8-3`; otherwise the file stem.
 pub fn batch_label(file: &str) -> String {
-    let stem = file.strip_suffix(".xlsx").or_else(|| file.strip_suffix(".XLSX")).unwrap_or(file);
+    let stem = file
+        .strip_suffix(".xlsx")
+        .or_else(|| file.strip_suffix(".XLSX"))
+        .unwrap_or(file);
     let b = stem.as_bytes();
     if b.first() == Some(&b'b') && b.get(1).is_some_and(|c| c.is_ascii_digit()) {
         let mut end = 1;
@@ -230,7 +264,13 @@ pub fn batch_label(file: &str) -> String {
         while i < rest.len() {
             match digits(rest[i]) {
                 Some(10) => n = if n == 0 { 10 } else { n * 10 },
-                Some(d) => n = if n >= 10 && n % 10 == 0 { n + d } else { n * 10 + d },
+                Some(d) => {
+                    n = if n >= 10 && n.is_multiple_of(10) {
+                        n + d
+                    } else {
+                        n * 10 + d
+                    }
+                }
                 None => break,
             }
             i += 1;
@@ -242,7 +282,11 @@ pub fn batch_label(file: &str) -> String {
                 .take_while(|c| c.is_ascii_digit())
                 .collect();
             let dashed = rest.get(i + 1).is_some_and(|c| *c == '-' || *c == '－');
-            return if dashed && !part.is_empty() { format!("b{n}-{part}") } else { format!("b{n}") };
+            return if dashed && !part.is_empty() {
+                format!("b{n}-{part}")
+            } else {
+                format!("b{n}")
+            };
         }
     }
     stem.to_string()
@@ -250,8 +294,16 @@ pub fn batch_label(file: &str) -> String {
 
 /// Maps the sheets of one workbook to knowledge points. `file` is the file name (for ids and
 /// the batch label). Returns the per-file report (without hash and time) and the points.
-pub fn map_workbook(file: &str, sheets: &[Sheet], policy: &KbPolicy) -> (SourceInfo, Vec<KnowledgePoint>) {
-    let stem = file.rsplit_once('.').map(|(s, _)| s).unwrap_or(file).to_string();
+pub fn map_workbook(
+    file: &str,
+    sheets: &[Sheet],
+    policy: &KbPolicy,
+) -> (SourceInfo, Vec<KnowledgePoint>) {
+    let stem = file
+        .rsplit_once('.')
+        .map(|(s, _)| s)
+        .unwrap_or(file)
+        .to_string();
     let mut m = Mapper {
         stem,
         batch: batch_label(file),
@@ -266,17 +318,34 @@ pub fn map_workbook(file: &str, sheets: &[Sheet], policy: &KbPolicy) -> (SourceI
     let mut drug_codes: Vec<(&Sheet, Header)> = Vec::new();
     for sheet in sheets {
         let Some(h) = find_header(sheet) else {
-            if sheet.rows.iter().any(|(_, c)| c.iter().any(|x| !x.is_empty())) {
+            if sheet
+                .rows
+                .iter()
+                .any(|(_, c)| c.iter().any(|x| !x.is_empty()))
+            {
                 let row = sheet.rows.first().map(|r| r.0).unwrap_or(1);
-                m.unmapped(sheet, row, "未找到表头行（应含 国标代码/项目编码/项目代码/药品通用名 等列）".into());
+                m.unmapped(
+                    sheet,
+                    row,
+                    "未找到表头行（应含 国标代码/项目编码/项目代码/药品通用名 等列）".into(),
+                );
             }
             continue;
         };
-        m.rows += sheet.rows.iter().skip(h.idx + 1).filter(|(_, c)| !is_blank(c)).count() as u32;
+        m.rows += sheet
+            .rows
+            .iter()
+            .skip(h.idx + 1)
+            .filter(|(_, c)| !is_blank(c))
+            .count() as u32;
         match layout_of(&h) {
             Some(Layout::DrugLimits) => {
                 if drug_limits.is_some() {
-                    m.unmapped(sheet, h.row, "同一文件中有两个药品限定表，只导入第一个".into());
+                    m.unmapped(
+                        sheet,
+                        h.row,
+                        "同一文件中有两个药品限定表，只导入第一个".into(),
+                    );
                 } else {
                     drug_limits = Some((sheet, h));
                 }
@@ -293,7 +362,11 @@ pub fn map_workbook(file: &str, sheets: &[Sheet], policy: &KbPolicy) -> (SourceI
                     v.sort_by_key(|(_, i)| **i);
                     v.into_iter().map(|(k, _)| k.as_str()).collect()
                 };
-                m.unmapped(sheet, h.row, format!("无法识别的表头 / unrecognised header: {}", cols.join("、")));
+                m.unmapped(
+                    sheet,
+                    h.row,
+                    format!("无法识别的表头 / unrecognised header: {}", cols.join("、")),
+                );
             }
         }
     }
@@ -301,7 +374,11 @@ pub fn map_workbook(file: &str, sheets: &[Sheet], policy: &KbPolicy) -> (SourceI
         (Some((s, h)), _) => m.drugs(s, &h, &drug_codes),
         (None, false) => {
             for (s, h) in &drug_codes {
-                m.unmapped(s, h.row, "只有药品代码表，没有药品限定表（Sheet1），无法确定限定".into());
+                m.unmapped(
+                    s,
+                    h.row,
+                    "只有药品代码表，没有药品限定表（Sheet1），无法确定限定".into(),
+                );
             }
         }
         (None, true) => {}
@@ -328,7 +405,9 @@ fn is_blank(cells: &[String]) -> bool {
 }
 
 fn cell(cells: &[String], i: Option<usize>) -> &str {
-    i.and_then(|i| cells.get(i)).map(String::as_str).unwrap_or("")
+    i.and_then(|i| cells.get(i))
+        .map(String::as_str)
+        .unwrap_or("")
 }
 
 /// Canonical form of a generic name for matching Sheet2 to Sheet1 (whitespace and full-width
@@ -362,10 +441,15 @@ fn norm_code(raw: &str) -> Result<Code, String> {
 
 /// Why a row without a code is not a knowledge point.
 fn no_code_reason(cells: &[String]) -> String {
-    let first = cells.iter().find(|c| !c.is_empty()).map(String::as_str).unwrap_or("");
+    let first = cells
+        .iter()
+        .find(|c| !c.is_empty())
+        .map(String::as_str)
+        .unwrap_or("");
     if first.starts_with("合计") || first.starts_with("总计") {
         "合计行，不是知识点 / total row".into()
-    } else if first.starts_with("备注") || first.starts_with("注") || first.starts_with("说明") {
+    } else if first.starts_with("备注") || first.starts_with("注") || first.starts_with("说明")
+    {
         let short: String = first.chars().take(30).collect();
         format!("说明行，不是知识点 / note row: {short}…")
     } else {
@@ -386,11 +470,19 @@ struct Mapper<'p> {
 
 impl Mapper<'_> {
     fn unmapped(&mut self, sheet: &Sheet, row: u32, reason: String) {
-        self.unmapped.push(Unmapped { sheet: sheet.name.clone(), row, reason });
+        self.unmapped.push(Unmapped {
+            sheet: sheet.name.clone(),
+            row,
+            reason,
+        });
     }
 
     fn title_from_sheet(&mut self, sheet: &Sheet) {
-        let t: String = sheet.name.chars().filter(|c| !matches!(c, '“' | '”' | '"')).collect();
+        let t: String = sheet
+            .name
+            .chars()
+            .filter(|c| !matches!(c, '“' | '”' | '"'))
+            .collect();
         self.titles.insert(t);
     }
 
@@ -425,7 +517,12 @@ impl Mapper<'_> {
 
     /// Rows after the header, skipping blank rows.
     fn data<'s>(sheet: &'s Sheet, h: &Header) -> impl Iterator<Item = (u32, &'s [String])> + 's {
-        sheet.rows.iter().skip(h.idx + 1).filter(|(_, c)| !is_blank(c)).map(|(r, c)| (*r, c.as_slice()))
+        sheet
+            .rows
+            .iter()
+            .skip(h.idx + 1)
+            .filter(|(_, c)| !is_blank(c))
+            .map(|(r, c)| (*r, c.as_slice()))
     }
 
     fn drugs(&mut self, limits: &Sheet, lh: &Header, code_sheets: &[(&Sheet, Header)]) {
@@ -450,7 +547,10 @@ impl Mapper<'_> {
             }
             let key = name_key(name);
             if let Some(first) = by_name.get(&key) {
-                let reason = format!("药品通用名 {name} 重复（首见第{}行），本行未导入", first.row);
+                let reason = format!(
+                    "药品通用名 {name} 重复（首见第{}行），本行未导入",
+                    first.row
+                );
                 self.unmapped(limits, row, reason);
                 continue;
             }
@@ -458,7 +558,13 @@ impl Mapper<'_> {
             if let Err(e) = &limit {
                 self.unmapped(limits, row, format!("{name}：{e}"));
             }
-            let d = DrugLimitRow { row, limit, name: name.into(), note: note.into(), ltype: ltype.into() };
+            let d = DrugLimitRow {
+                row,
+                limit,
+                name: name.into(),
+                note: note.into(),
+                ltype: ltype.into(),
+            };
             by_name.insert(key.clone(), d);
             order.push(key);
         }
@@ -489,7 +595,11 @@ impl Mapper<'_> {
                 };
                 let key = name_key(name);
                 let Some(d) = by_name.get(&key) else {
-                    self.unmapped(sheet, row, format!("药品通用名 {name} 在限定表中不存在，无法确定限定"));
+                    self.unmapped(
+                        sheet,
+                        row,
+                        format!("药品通用名 {name} 在限定表中不存在，无法确定限定"),
+                    );
                     continue;
                 };
                 used.insert(key.clone());
@@ -497,12 +607,20 @@ impl Mapper<'_> {
                 let limit = match &d.limit {
                     Ok(l) => l.clone(),
                     Err(_) => {
-                        self.unmapped(sheet, row, format!("{name} 的限定无法映射（见限定表第{lrow}行）"));
+                        self.unmapped(
+                            sheet,
+                            row,
+                            format!("{name} 的限定无法映射（见限定表第{lrow}行）"),
+                        );
                         continue;
                     }
                 };
                 if let Some(first) = seen.get(&code) {
-                    self.unmapped(sheet, row, format!("药品代码 {code} 重复（首见第{first}行）"));
+                    self.unmapped(
+                        sheet,
+                        row,
+                        format!("药品代码 {code} 重复（首见第{first}行）"),
+                    );
                     continue;
                 }
                 seen.insert(code.clone(), row);
@@ -549,8 +667,12 @@ impl Mapper<'_> {
                     continue;
                 }
             };
-            let (name, ltype, value, note) =
-                (cell(cells, name_col), cell(cells, type_col), cell(cells, value_col), cell(cells, note_col));
+            let (name, ltype, value, note) = (
+                cell(cells, name_col),
+                cell(cells, type_col),
+                cell(cells, value_col),
+                cell(cells, note_col),
+            );
             if !ltype.is_empty() {
                 self.titles.insert(ltype.to_string());
             }
@@ -563,7 +685,11 @@ impl Mapper<'_> {
             };
             let dup_key = (code.clone(), format!("{limit:?}"));
             if let Some(first) = seen.get(&dup_key) {
-                self.unmapped(sheet, row, format!("{code} 的同一限定重复（首见第{first}行）"));
+                self.unmapped(
+                    sheet,
+                    row,
+                    format!("{code} 的同一限定重复（首见第{first}行）"),
+                );
                 continue;
             }
             seen.insert(dup_key, row);
@@ -606,13 +732,21 @@ impl Mapper<'_> {
             let period = match parse_period(ptext) {
                 Some(p) => p,
                 None => {
-                    self.unmapped(sheet, row, format!("无法识别的频度 '{ptext}'（支持 单日、单次就诊、N小时、同一小时）"));
+                    self.unmapped(
+                        sheet,
+                        row,
+                        format!("无法识别的频度 '{ptext}'（支持 单日、单次就诊、N小时、同一小时）"),
+                    );
                     continue;
                 }
             };
             let key = (main.clone(), sec.clone(), ptext.to_string());
             if let Some(first) = seen.get(&key) {
-                self.unmapped(sheet, row, format!("主项 {main} × 从项 {sec} 重复（首见第{first}行）"));
+                self.unmapped(
+                    sheet,
+                    row,
+                    format!("主项 {main} × 从项 {sec} 重复（首见第{first}行）"),
+                );
                 continue;
             }
             seen.insert(key, row);
@@ -622,7 +756,16 @@ impl Mapper<'_> {
                 period,
             };
             let sec_s = sec.to_string();
-            self.push(sheet, row, main, cell(cells, main_name_col), limit, None, cell(cells, note_col), Some(&sec_s));
+            self.push(
+                sheet,
+                row,
+                main,
+                cell(cells, main_name_col),
+                limit,
+                None,
+                cell(cells, note_col),
+                Some(&sec_s),
+            );
         }
     }
 
@@ -662,11 +805,27 @@ impl Mapper<'_> {
                 _ => false,
             };
             if !per_day {
-                self.unmapped(sheet, row, format!("数量单位 '{unit}'（{maxt}）无法换算为每日限量"));
+                self.unmapped(
+                    sheet,
+                    row,
+                    format!("数量单位 '{unit}'（{maxt}）无法换算为每日限量"),
+                );
                 continue;
             }
-            let limit = Limit::FrequencyPerDay { max, unit: unit.to_string() };
-            self.push(sheet, row, code, cell(cells, name_col), limit, None, cell(cells, note_col), None);
+            let limit = Limit::FrequencyPerDay {
+                max,
+                unit: unit.to_string(),
+            };
+            self.push(
+                sheet,
+                row,
+                code,
+                cell(cells, name_col),
+                limit,
+                None,
+                cell(cells, note_col),
+                None,
+            );
         }
     }
 
@@ -693,11 +852,27 @@ impl Mapper<'_> {
             };
             let (t, d) = (cell(cells, times_col), cell(cells, days_col));
             let (Some(max_times), Some(cycle_days)) = (parse_count(t), parse_days(d)) else {
-                self.unmapped(sheet, row, format!("频次上限 '{t}' 或疗程周期 '{d}' 不是正整数"));
+                self.unmapped(
+                    sheet,
+                    row,
+                    format!("频次上限 '{t}' 或疗程周期 '{d}' 不是正整数"),
+                );
                 continue;
             };
-            let limit = Limit::CycleFrequency { max_times, cycle_days };
-            self.push(sheet, row, code, cell(cells, name_col), limit, None, cell(cells, note_col), None);
+            let limit = Limit::CycleFrequency {
+                max_times,
+                cycle_days,
+            };
+            self.push(
+                sheet,
+                row,
+                code,
+                cell(cells, name_col),
+                limit,
+                None,
+                cell(cells, note_col),
+                None,
+            );
         }
     }
 
@@ -728,7 +903,8 @@ impl Mapper<'_> {
                 Ok(self.working_age())
             } else if age_sheet && !course_sheet {
                 self.age_limit(note, name, false)
-            } else if course_sheet || note.contains("支付不超过") || note.contains("总时间") {
+            } else if course_sheet || note.contains("支付不超过") || note.contains("总时间")
+            {
                 parse_course(note, note).map(Limit::ItemCourse)
             } else {
                 Err(format!("备注 '{note}' 中找不到可映射的限定（年龄或疗程）"))
@@ -779,11 +955,20 @@ impl Mapper<'_> {
                 ..Default::default()
             }));
         }
-        Err(format!("无法识别的年龄对象 '{v}'（支持 儿童、新生儿、婴幼儿、法定就业年龄）"))
+        Err(format!(
+            "无法识别的年龄对象 '{v}'（支持 儿童、新生儿、婴幼儿、法定就业年龄）"
+        ))
     }
 
     /// Maps a (限定类型, 限定对象/限定值域, 说明) triple to a limit.
-    fn map_limit(&mut self, ltype: &str, value: &str, note: &str, drug: bool, name: &str) -> Result<Limit, String> {
+    fn map_limit(
+        &mut self,
+        ltype: &str,
+        value: &str,
+        note: &str,
+        drug: bool,
+        name: &str,
+    ) -> Result<Limit, String> {
         let t = ltype.trim();
         let v = value.trim();
         if v.is_empty() {
@@ -791,8 +976,12 @@ impl Mapper<'_> {
         }
         if t.contains("性别") {
             return match v {
-                "男" | "男性" => Ok(Limit::Gender { gender: Gender::Male }),
-                "女" | "女性" => Ok(Limit::Gender { gender: Gender::Female }),
+                "男" | "男性" => Ok(Limit::Gender {
+                    gender: Gender::Male,
+                }),
+                "女" | "女性" => Ok(Limit::Gender {
+                    gender: Gender::Female,
+                }),
                 _ => Err(format!("无法识别的性别 '{v}'")),
             };
         }
@@ -815,17 +1004,25 @@ impl Mapper<'_> {
         }
         if t.contains("保险类型") {
             return if v.contains("工伤") {
-                Ok(Limit::InsuranceType { kind: InsuranceKind::WorkInjury })
+                Ok(Limit::InsuranceType {
+                    kind: InsuranceKind::WorkInjury,
+                })
             } else if v.contains("生育") {
-                Ok(Limit::InsuranceType { kind: InsuranceKind::Maternity })
+                Ok(Limit::InsuranceType {
+                    kind: InsuranceKind::Maternity,
+                })
             } else {
                 Err(format!("无法识别的保险类型 '{v}'（支持 工伤、生育）"))
             };
         }
         if t.contains("就医方式") {
             return match v {
-                "住院" => Ok(Limit::VisitType { med_type: MedTypeLimit::Ipt }),
-                "门诊" => Ok(Limit::VisitType { med_type: MedTypeLimit::Opt }),
+                "住院" => Ok(Limit::VisitType {
+                    med_type: MedTypeLimit::Ipt,
+                }),
+                "门诊" => Ok(Limit::VisitType {
+                    med_type: MedTypeLimit::Opt,
+                }),
                 _ => Err(format!("无法识别的就医方式 '{v}'（支持 住院、门诊）")),
             };
         }
@@ -836,7 +1033,10 @@ impl Mapper<'_> {
                 "一级" => 3,
                 _ => return Err(format!("无法识别的机构等级 '{v}'（支持 一级、二级、三级）")),
             };
-            return Ok(Limit::HospLevel { lmt_hosp_lv: lv, label: v.trim_end_matches("及以上").to_string() });
+            return Ok(Limit::HospLevel {
+                lmt_hosp_lv: lv,
+                label: v.trim_end_matches("及以上").to_string(),
+            });
         }
         if t.contains("疗程") {
             let c = parse_course(v, note)?;
@@ -848,10 +1048,16 @@ impl Mapper<'_> {
                     ));
                 }
             }
-            return Ok(if drug { Limit::DrugCourse(c) } else { Limit::ItemCourse(c) });
+            return Ok(if drug {
+                Limit::DrugCourse(c)
+            } else {
+                Limit::ItemCourse(c)
+            });
         }
         if t.contains("主次操作") {
-            return Ok(Limit::SecondarySurgery { group: v.to_string() });
+            return Ok(Limit::SecondarySurgery {
+                group: v.to_string(),
+            });
         }
         Err(format!("未知的限定类型 '{t}'，没有对应的规则模板"))
     }
@@ -872,7 +1078,9 @@ fn parse_period(s: &str) -> Option<Period> {
     let s = s.trim();
     match s {
         "单日" | "同日" | "同一日" | "当日" | "每日" => return Some(Period::SameDay),
-        "单次就诊" | "同一次就诊" | "单次住院" | "每次就诊" => return Some(Period::SameVisit),
+        "单次就诊" | "同一次就诊" | "单次住院" | "每次就诊" => {
+            return Some(Period::SameVisit)
+        }
         "同一小时" | "单小时" => return Some(Period::Hours(1)),
         _ => {}
     }
@@ -895,7 +1103,7 @@ fn parse_days(s: &str) -> Option<u32> {
         "天" | "日" => num,
         "周" => num * 7,
         "个月" | "月" => {
-            if num % 12 == 0 {
+            if num.is_multiple_of(12) {
                 num / 12 * 365
             } else {
                 num * 30
@@ -949,17 +1157,25 @@ fn parse_course(value: &str, note: &str) -> Result<Course, String> {
         return Err(format!("无法从 '{value}' 读出疗程天数"));
     };
     let text = format!("{value} {note}");
-    let elapsed = text.contains("总时间") || text.contains("个月") || text.contains('年') || max_days >= 365;
-    let min_interval_days = if text.contains("每周最多支付一次") || text.contains("每周最多一次") {
+    let elapsed =
+        text.contains("总时间") || text.contains("个月") || text.contains('年') || max_days >= 365;
+    let min_interval_days = if text.contains("每周最多支付一次") || text.contains("每周最多一次")
+    {
         Some(7)
     } else if let Some(pos) = text.find("不短于") {
-        split_number(&text[pos + "不短于".len()..]).filter(|(_, u)| u.starts_with('天')).map(|(n, _)| n)
+        split_number(&text[pos + "不短于".len()..])
+            .filter(|(_, u)| u.starts_with('天'))
+            .map(|(n, _)| n)
     } else {
         None
     };
     Ok(Course {
         max_days,
-        basis: if elapsed { CourseBasis::Elapsed } else { CourseBasis::FeeDays },
+        basis: if elapsed {
+            CourseBasis::Elapsed
+        } else {
+            CourseBasis::FeeDays
+        },
         per_stay: text.contains("单次住院"),
         min_interval_days,
     })
@@ -1010,7 +1226,8 @@ pub fn ages_in_text(note: &str) -> Option<(Option<u16>, Option<u16>, String)> {
             j += 1;
             sui = true;
         }
-        let is_sep = |k: usize| k < c.len() && matches!(c[k], '-' | '至' | '~' | '～' | '到' | '—' | '－');
+        let is_sep =
+            |k: usize| k < c.len() && matches!(c[k], '-' | '至' | '~' | '～' | '到' | '—' | '－');
         if is_sep(j) {
             if let Some((m, mut k)) = num_at(j + 1) {
                 if starts(k, "周岁") {
@@ -1048,7 +1265,11 @@ pub fn ages_in_text(note: &str) -> Option<(Option<u16>, Option<u16>, String)> {
             }
         }
         if sui && starts(j, "以下") {
-            ranges.push((None, Some(n.saturating_sub(1)), c[begin..j + 2].iter().collect()));
+            ranges.push((
+                None,
+                Some(n.saturating_sub(1)),
+                c[begin..j + 2].iter().collect(),
+            ));
             i = j + 2;
             continue;
         }
@@ -1057,9 +1278,21 @@ pub fn ages_in_text(note: &str) -> Option<(Option<u16>, Option<u16>, String)> {
     if ranges.is_empty() {
         return None;
     }
-    let min = if ranges.iter().all(|r| r.0.is_some()) { ranges.iter().filter_map(|r| r.0).min() } else { None };
-    let max = if ranges.iter().all(|r| r.1.is_some()) { ranges.iter().filter_map(|r| r.1).max() } else { None };
-    let text = ranges.iter().map(|r| r.2.as_str()).collect::<Vec<_>>().join("、");
+    let min = if ranges.iter().all(|r| r.0.is_some()) {
+        ranges.iter().filter_map(|r| r.0).min()
+    } else {
+        None
+    };
+    let max = if ranges.iter().all(|r| r.1.is_some()) {
+        ranges.iter().filter_map(|r| r.1).max()
+    } else {
+        None
+    };
+    let text = ranges
+        .iter()
+        .map(|r| r.2.as_str())
+        .collect::<Vec<_>>()
+        .join("、");
     Some((min, max, format!("限{text}")))
 }
 
@@ -1072,7 +1305,10 @@ mod tests {
         assert_eq!(batch_label("b1-drug-age.xlsx"), "b1");
         assert_eq!(batch_label("b8-3-item-course.xlsx"), "b8-3");
         assert_eq!(batch_label("b2-item-secondary-surgery.xlsx"), "b2");
-        assert_eq!(batch_label("【第八批-3】项目规则库（限定疗程）.xlsx"), "b8-3");
+        assert_eq!(
+            batch_label("【第八批-3】项目规则库（限定疗程）.xlsx"),
+            "b8-3"
+        );
         assert_eq!(batch_label("【第七批 】项目规则库（重复收费）.xlsx"), "b7");
         assert_eq!(batch_label("【第一批】药品规则库(限定年龄对象).xlsx"), "b1");
         assert_eq!(batch_label("第十二批.xlsx"), "b12");
@@ -1081,8 +1317,14 @@ mod tests {
 
     #[test]
     fn ages_from_payment_text() {
-        assert_eq!(ages_in_text("限2岁至11岁儿童慢性便秘。").map(|a| (a.0, a.1)), Some((Some(2), Some(11))));
-        assert_eq!(ages_in_text("限3-12岁特发性或先天性肺动脉高压患者。").map(|a| (a.0, a.1)), Some((Some(3), Some(12))));
+        assert_eq!(
+            ages_in_text("限2岁至11岁儿童慢性便秘。").map(|a| (a.0, a.1)),
+            Some((Some(2), Some(11)))
+        );
+        assert_eq!(
+            ages_in_text("限3-12岁特发性或先天性肺动脉高压患者。").map(|a| (a.0, a.1)),
+            Some((Some(3), Some(12)))
+        );
         assert_eq!(
             ages_in_text("限5至12岁以下单纯性甲型和乙型流感儿童患者。").map(|a| (a.0, a.1)),
             Some((Some(5), Some(11)))
@@ -1091,27 +1333,48 @@ mod tests {
             ages_in_text("限3岁及3岁以上伴有症状、无法手术的丛状神经纤维瘤").map(|a| (a.0, a.1)),
             Some((Some(3), None))
         );
-        assert_eq!(ages_in_text("限6-17岁儿童和青少年的注意缺陷多动障碍(ADHD)。").map(|a| (a.0, a.1)), Some((Some(6), Some(17))));
-        let m = ages_in_text("限：1.1岁至14岁儿童哮喘的预防和长期治疗；2.2岁至14岁儿童季节性过敏性鼻炎").unwrap();
+        assert_eq!(
+            ages_in_text("限6-17岁儿童和青少年的注意缺陷多动障碍(ADHD)。").map(|a| (a.0, a.1)),
+            Some((Some(6), Some(17)))
+        );
+        let m = ages_in_text(
+            "限：1.1岁至14岁儿童哮喘的预防和长期治疗；2.2岁至14岁儿童季节性过敏性鼻炎",
+        )
+        .unwrap();
         assert_eq!((m.0, m.1), (Some(1), Some(14)));
         assert_eq!(m.2, "限1岁至14岁、2岁至14岁");
         // Label texts (not payment limits) and texts without ages are ignored.
-        assert_eq!(ages_in_text("适用于接受肠外营养的11周岁以下患者维生素缺乏的预防。"), None);
-        assert_eq!(ages_in_text("限新发的急性血栓性脑梗死，支付不超过14天。"), None);
+        assert_eq!(
+            ages_in_text("适用于接受肠外营养的11周岁以下患者维生素缺乏的预防。"),
+            None
+        );
+        assert_eq!(
+            ages_in_text("限新发的急性血栓性脑梗死，支付不超过14天。"),
+            None
+        );
     }
 
     #[test]
     fn courses() {
         let c = parse_course("14天", "限新发的急性血栓性脑梗死，支付不超过14天。").unwrap();
-        assert_eq!((c.max_days, c.basis, c.per_stay, c.min_interval_days), (14, CourseBasis::FeeDays, false, None));
+        assert_eq!(
+            (c.max_days, c.basis, c.per_stay, c.min_interval_days),
+            (14, CourseBasis::FeeDays, false, None)
+        );
         let c = parse_course("3天", "单次住院支付不超过3天。").unwrap();
         assert!(c.per_stay);
         let c = parse_course("365天", "且支付不超过12个月").unwrap();
         assert_eq!((c.max_days, c.basis), (365, CourseBasis::Elapsed));
         let c = parse_course("总时间不超过90天，评定间隔时间不短于14天。", "").unwrap();
-        assert_eq!((c.max_days, c.basis, c.min_interval_days), (90, CourseBasis::Elapsed, Some(14)));
+        assert_eq!(
+            (c.max_days, c.basis, c.min_interval_days),
+            (90, CourseBasis::Elapsed, Some(14))
+        );
         let c = parse_course("支付不超过一年，每周最多支付一次。", "").unwrap();
-        assert_eq!((c.max_days, c.basis, c.min_interval_days), (365, CourseBasis::Elapsed, Some(7)));
+        assert_eq!(
+            (c.max_days, c.basis, c.min_interval_days),
+            (365, CourseBasis::Elapsed, Some(7))
+        );
         let c = parse_course("一个疾病过程支付不超过90天。", "").unwrap();
         assert_eq!((c.max_days, c.basis), (90, CourseBasis::FeeDays));
         assert!(parse_course("视病情而定", "").is_err());
@@ -1171,15 +1434,32 @@ mod tests {
         let (info, pts) = map_workbook("t-drug.xlsx", &[s1, s2], &KbPolicy::default());
         assert_eq!(pts.len(), 1);
         assert_eq!(pts[0].id, "t-drug:row2:XL02BBA326A001010102180");
-        assert_eq!(pts[0].limit, Limit::Gender { gender: Gender::Male });
+        assert_eq!(
+            pts[0].limit,
+            Limit::Gender {
+                gender: Gender::Male
+            }
+        );
         assert_eq!(pts[0].limit_row, Some(2));
-        let reasons: Vec<(u32, &str)> = info.unmapped.iter().map(|u| (u.row, u.reason.as_str())).collect();
+        let reasons: Vec<(u32, &str)> = info
+            .unmapped
+            .iter()
+            .map(|u| (u.row, u.reason.as_str()))
+            .collect();
         assert_eq!(reasons.len(), 5, "{reasons:?}");
         assert!(reasons[0].1.contains("无法识别的性别 '未知'"));
-        assert!(reasons.iter().any(|(r, s)| *r == 3 && s.contains("乙药片 的限定无法映射")));
-        assert!(reasons.iter().any(|(r, s)| *r == 4 && s.contains("医保目录编码格式错误")));
-        assert!(reasons.iter().any(|(r, s)| *r == 5 && s.contains("丁药片 在限定表中不存在")));
-        assert!(reasons.iter().any(|(r, s)| *r == 4 && s.contains("丙药片 在药品代码表中没有任何药品代码")));
+        assert!(reasons
+            .iter()
+            .any(|(r, s)| *r == 3 && s.contains("乙药片 的限定无法映射")));
+        assert!(reasons
+            .iter()
+            .any(|(r, s)| *r == 4 && s.contains("医保目录编码格式错误")));
+        assert!(reasons
+            .iter()
+            .any(|(r, s)| *r == 5 && s.contains("丁药片 在限定表中不存在")));
+        assert!(reasons
+            .iter()
+            .any(|(r, s)| *r == 4 && s.contains("丙药片 在药品代码表中没有任何药品代码")));
         assert_eq!(info.rows, 7);
         assert_eq!((info.codes, info.points), (1, 1));
     }

@@ -97,11 +97,21 @@ impl Limit {
             Limit::HospLevel { label, .. } => format!("限{label}及以上医疗机构"),
             Limit::DrugCourse(c) | Limit::ItemCourse(c) => c.describe(),
             Limit::SecondarySurgery { group } => format!("{group}：同一切口第二及以后手术折价收费"),
-            Limit::DuplicatePair { secondary, secondary_name, period } => {
-                format!("{}内不得同时收取从项 {secondary_name}({secondary})", period.zh())
+            Limit::DuplicatePair {
+                secondary,
+                secondary_name,
+                period,
+            } => {
+                format!(
+                    "{}内不得同时收取从项 {secondary_name}({secondary})",
+                    period.zh()
+                )
             }
             Limit::FrequencyPerDay { max, unit } => format!("每日最多 {max} {unit}"),
-            Limit::CycleFrequency { max_times, cycle_days } => format!("{cycle_days} 天内最多 {max_times} 次"),
+            Limit::CycleFrequency {
+                max_times,
+                cycle_days,
+            } => format!("{cycle_days} 天内最多 {max_times} 次"),
         }
     }
 

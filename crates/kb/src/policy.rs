@@ -66,15 +66,17 @@ impl KbPolicy {
         if !path.exists() {
             return Ok(KbPolicy::default());
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("无法读取策略文件 / cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!("无法读取策略文件 / cannot read {}: {e}", path.display())
+        })?;
         KbPolicy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 
     /// Parses TOML text and checks the values.
     pub fn parse(text: &str) -> anyhow::Result<KbPolicy> {
-        let p: KbPolicy = toml::from_str(text)
-            .map_err(|e| anyhow::anyhow!("策略文件格式错误 / invalid kb policy (check the key names): {e}"))?;
+        let p: KbPolicy = toml::from_str(text).map_err(|e| {
+            anyhow::anyhow!("策略文件格式错误 / invalid kb policy (check the key names): {e}")
+        })?;
         p.check()?;
         Ok(p)
     }
@@ -87,7 +89,9 @@ impl KbPolicy {
         if self.working_age_min_years > self.working_age_max_years_female
             || self.working_age_min_years > self.working_age_max_years_male
         {
-            anyhow::bail!("working_age_min_years 不能大于退休年龄 / must not exceed the maximum working age");
+            anyhow::bail!(
+                "working_age_min_years 不能大于退休年龄 / must not exceed the maximum working age"
+            );
         }
         if self.newborn_max_days == 0 || self.course_gap_days == 0 {
             anyhow::bail!("newborn_max_days 与 course_gap_days 必须大于 0 / must be positive");

@@ -45,8 +45,10 @@ struct Header {
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("无法写入 / cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("无法写入 / cannot rename to {}", path.display()))?;
+    std::fs::write(&tmp, bytes)
+        .with_context(|| format!("无法写入 / cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("无法写入 / cannot rename to {}", path.display()))?;
     Ok(())
 }
 
@@ -56,7 +58,8 @@ pub fn save(data: &Path, kb: &KnowledgeBase) -> anyhow::Result<PathBuf> {
         anyhow::bail!("知识库没有版本号 / the knowledge base has no version (import it first)");
     }
     let dir = kb_dir(data);
-    std::fs::create_dir_all(&dir).with_context(|| format!("无法创建目录 / cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("无法创建目录 / cannot create {}", dir.display()))?;
     let file = format!("{}.json", kb.version);
     let path = dir.join(&file);
     write_atomic(&path, &serde_json::to_vec(kb)?)?;
@@ -71,7 +74,10 @@ pub fn set_current(data: &Path, version: &str) -> anyhow::Result<()> {
     if !dir.join(&file).is_file() {
         anyhow::bail!("知识库版本 {version} 不存在 / no such version; see `medfund kb list`");
     }
-    let ptr = CurrentPointer { version: version.to_string(), file };
+    let ptr = CurrentPointer {
+        version: version.to_string(),
+        file,
+    };
     write_atomic(&dir.join("current.json"), &serde_json::to_vec_pretty(&ptr)?)
 }
 
@@ -81,19 +87,32 @@ pub fn current_version(data: &Path) -> anyhow::Result<Option<CurrentPointer>> {
     if !p.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
-    let ptr: CurrentPointer = serde_json::from_str(&text)
-        .with_context(|| format!("{} 已损坏，请重新导入 / is damaged: re-run `medfund kb import`", p.display()))?;
+    let text =
+        std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+    let ptr: CurrentPointer = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} 已损坏，请重新导入 / is damaged: re-run `medfund kb import`",
+            p.display()
+        )
+    })?;
     Ok(Some(ptr))
 }
 
 /// Loads one stored version.
 pub fn load_version(data: &Path, version: &str) -> anyhow::Result<KnowledgeBase> {
     let p = kb_dir(data).join(format!("{version}.json"));
-    let bytes = std::fs::read(&p)
-        .with_context(|| format!("无法读取知识库版本 / cannot read {}: see `medfund kb list`", p.display()))?;
-    serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} 已损坏，请重新导入 / is damaged: re-run `medfund kb import`", p.display()))
+    let bytes = std::fs::read(&p).with_context(|| {
+        format!(
+            "无法读取知识库版本 / cannot read {}: see `medfund kb list`",
+            p.display()
+        )
+    })?;
+    serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} 已损坏，请重新导入 / is damaged: re-run `medfund kb import`",
+            p.display()
+        )
+    })
 }
 
 /// The knowledge base in force, with errors (damaged files) reported.
@@ -120,12 +139,16 @@ pub fn list(data: &Path) -> anyhow::Result<Vec<VersionInfo>> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(&dir)? {
         let path = e?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if !(name.starts_with("kb-") && name.ends_with(".json")) {
             continue;
         }
         let bytes = std::fs::read(&path)?;
-        let h: Header = serde_json::from_slice(&bytes).with_context(|| format!("{} 已损坏 / is damaged", path.display()))?;
+        let h: Header = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} 已损坏 / is damaged", path.display()))?;
         let _ = h.points;
         let points = h.sources.iter().map(|s| s.points as usize).sum();
         out.push(VersionInfo {

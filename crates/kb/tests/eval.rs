@@ -103,7 +103,13 @@ impl Case {
     fn line(&mut self, visit: &str, time: &str, code: &str, cnt: &str, pric: &str) -> &mut Self {
         let cnt: Qty = cnt.parse().unwrap();
         let pric: Price = pric.parse().unwrap();
-        let fixmedins = self.mdtrt.iter().find(|m| m.mdtrt_id == visit).unwrap().fixmedins_code.clone();
+        let fixmedins = self
+            .mdtrt
+            .iter()
+            .find(|m| m.mdtrt_id == visit)
+            .unwrap()
+            .fixmedins_code
+            .clone();
         self.fee.push(Fee {
             feedetl_sn: format!("{}", self.fee.len() + 1).into(),
             mdtrt_id: visit.into(),
@@ -131,10 +137,22 @@ impl Case {
         self
     }
 
-    fn run(&self, ix: &KbIndex, f: fn(&KbIndex, &PersonLines<'_>, &mut Vec<Finding>)) -> Vec<Finding> {
-        let m: HashMap<&str, &Mdtrt> = self.mdtrt.iter().map(|x| (x.mdtrt_id.as_str(), x)).collect();
+    fn run(
+        &self,
+        ix: &KbIndex,
+        f: fn(&KbIndex, &PersonLines<'_>, &mut Vec<Finding>),
+    ) -> Vec<Finding> {
+        let m: HashMap<&str, &Mdtrt> = self
+            .mdtrt
+            .iter()
+            .map(|x| (x.mdtrt_id.as_str(), x))
+            .collect();
         let s: HashMap<&str, &Setl> = self.setl.iter().map(|x| (x.setl_id.as_str(), x)).collect();
-        let c: HashMap<&str, &CatalogEntry> = self.catalog.iter().map(|x| (x.med_list_codg.as_str(), x)).collect();
+        let c: HashMap<&str, &CatalogEntry> = self
+            .catalog
+            .iter()
+            .map(|x| (x.med_list_codg.as_str(), x))
+            .collect();
         let lines = self
             .fee
             .iter()
@@ -152,7 +170,9 @@ impl Case {
 }
 
 fn sns(f: &[Finding]) -> Vec<String> {
-    f.iter().map(|x| x.feedetl_sn.as_deref().unwrap_or("").to_string()).collect()
+    f.iter()
+        .map(|x| x.feedetl_sn.as_deref().unwrap_or("").to_string())
+        .collect()
 }
 
 fn yuan(s: &str) -> Fen {
@@ -167,7 +187,13 @@ const MATERNITY_DRUG: &str = "ZD01BAY0323030202065"; // 益母草注射液 生�
 #[test]
 fn work_injury_drug_settled_by_the_medical_fund() {
     let mut c = Case::default();
-    c.visit("M1", "11", "H11010100001").line("M1", "2026-01-05 09:00:00", WORK_INJURY_DRUG, "2", "18.5");
+    c.visit("M1", "11", "H11010100001").line(
+        "M1",
+        "2026-01-05 09:00:00",
+        WORK_INJURY_DRUG,
+        "2",
+        "18.5",
+    );
     let f = c.run(&index(), eval::insurance_type_limit);
     assert_eq!(f.len(), 1);
     let x = &f[0];
@@ -180,7 +206,13 @@ fn work_injury_drug_settled_by_the_medical_fund() {
     assert_eq!(x.pract_code.as_deref(), Some("D110101000001"));
     assert_eq!(x.med_list_codg.as_deref(), Some(WORK_INJURY_DRUG));
     assert_eq!(x.finding_id.len(), 16);
-    assert!(x.evidence.text.starts_with("该药品限工伤保险支付，本次由基本医疗保险基金结算："), "{}", x.evidence.text);
+    assert!(
+        x.evidence
+            .text
+            .starts_with("该药品限工伤保险支付，本次由基本医疗保险基金结算："),
+        "{}",
+        x.evidence.text
+    );
     assert!(x.evidence.text.contains("疤痕止痒软化膏"));
     assert_eq!(x.evidence.details["batch"], "b3");
     assert_eq!(x.evidence.details["observed"]["med_type"], "11");
@@ -205,7 +237,9 @@ fn maternity_drug_is_exempt_in_maternity_visits_only() {
 #[test]
 fn lines_the_fund_did_not_pay_or_that_were_refunded_are_not_findings() {
     let mut c = Case::default();
-    c.visit("M1", "11", "H11010100001").visit("M2", "11", "H11010100001").visit("M3", "11", "H11010100001");
+    c.visit("M1", "11", "H11010100001")
+        .visit("M2", "11", "H11010100001")
+        .visit("M3", "11", "H11010100001");
     c.setl[1].hifp_pay = Fen::ZERO; // M2 settled without fund payment
     c.line("M1", "2026-01-05 09:00:00", WORK_INJURY_DRUG, "2", "10")
         .line("M1", "2026-01-05 09:30:00", WORK_INJURY_DRUG, "-2", "10") // full refund
@@ -225,7 +259,9 @@ fn lines_the_fund_did_not_pay_or_that_were_refunded_are_not_findings() {
     });
     assert!(c.run(&index(), eval::insurance_type_limit).is_empty());
     // Empty input.
-    assert!(Case::default().run(&index(), eval::insurance_type_limit).is_empty());
+    assert!(Case::default()
+        .run(&index(), eval::insurance_type_limit)
+        .is_empty());
 }
 
 // ---------------------------------------------------------------- course_limit
@@ -239,17 +275,32 @@ const WEIGHT_SUPPORT: &str = "003402000210000"; // 减重支持系统训练 支�
 #[test]
 fn drug_course_exactly_14_days_is_paid_the_15th_is_not() {
     let mut c = Case::default();
-    c.visit("M1", "21", "H11010100001").daily("M1", "2026-01-01", 14, DRUG_14, "50");
-    assert!(c.run(&index(), eval::course_limit).is_empty(), "14 fee days = the course");
+    c.visit("M1", "21", "H11010100001")
+        .daily("M1", "2026-01-01", 14, DRUG_14, "50");
+    assert!(
+        c.run(&index(), eval::course_limit).is_empty(),
+        "14 fee days = the course"
+    );
     // Day 15 carries two lines: both are beyond the course.
-    c.line("M1", "2026-01-15 10:00:00", DRUG_14, "1", "50").line("M1", "2026-01-15 16:00:00", DRUG_14, "2", "50");
+    c.line("M1", "2026-01-15 10:00:00", DRUG_14, "1", "50")
+        .line("M1", "2026-01-15 16:00:00", DRUG_14, "2", "50");
     let f = c.run(&index(), eval::course_limit);
     assert_eq!(sns(&f), ["15", "16"]);
-    assert_eq!(f.iter().map(|x| x.amount.unwrap()).sum::<Fen>(), yuan("150"));
+    assert_eq!(
+        f.iter().map(|x| x.amount.unwrap()).sum::<Fen>(),
+        yuan("150")
+    );
     let x = &f[0];
-    assert_eq!((x.category, x.result), (Category::CourseLimit, Outcome::Suspect));
+    assert_eq!(
+        (x.category, x.result),
+        (Category::CourseLimit, Outcome::Suspect)
+    );
     assert_eq!(x.nhsa_rule_code.as_deref(), Some("GZ10000101010000"));
-    assert!(x.evidence.text.contains("第 15 个收费日"), "{}", x.evidence.text);
+    assert!(
+        x.evidence.text.contains("第 15 个收费日"),
+        "{}",
+        x.evidence.text
+    );
     assert_eq!(x.evidence.details["observed"]["fee_days_in_course"], 15);
     assert_eq!(x.evidence.details["observed"]["course_start"], "2026-01-01");
 }
@@ -258,14 +309,18 @@ fn drug_course_exactly_14_days_is_paid_the_15th_is_not() {
 fn a_gap_longer_than_the_policy_starts_a_new_course() {
     // 10 days, then 10 more starting 31 days after the last: a new course, nothing flagged.
     let mut c = Case::default();
-    c.visit("M1", "21", "H11010100001").visit("M2", "21", "H11010100002");
-    c.daily("M1", "2026-01-01", 10, DRUG_14, "50").daily("M2", "2026-02-10", 10, DRUG_14, "50");
+    c.visit("M1", "21", "H11010100001")
+        .visit("M2", "21", "H11010100002");
+    c.daily("M1", "2026-01-01", 10, DRUG_14, "50")
+        .daily("M2", "2026-02-10", 10, DRUG_14, "50");
     assert!(c.run(&index(), eval::course_limit).is_empty());
     // Starting 30 days after the last (gap = course_gap_days): the same course, across
     // institutions; fee days 15–20 (2026-02-13 … 02-18) are beyond it.
     let mut c = Case::default();
-    c.visit("M1", "21", "H11010100001").visit("M2", "21", "H11010100002");
-    c.daily("M1", "2026-01-01", 10, DRUG_14, "50").daily("M2", "2026-02-09", 10, DRUG_14, "50");
+    c.visit("M1", "21", "H11010100001")
+        .visit("M2", "21", "H11010100002");
+    c.daily("M1", "2026-01-01", 10, DRUG_14, "50")
+        .daily("M2", "2026-02-09", 10, DRUG_14, "50");
     let f = c.run(&index(), eval::course_limit);
     assert_eq!(sns(&f), ["15", "16", "17", "18", "19", "20"]);
     assert_eq!(f[0].fixmedins_code.as_deref(), Some("H11010100002"));
@@ -275,13 +330,27 @@ fn a_gap_longer_than_the_policy_starts_a_new_course() {
 #[test]
 fn per_stay_course_counts_each_inpatient_stay() {
     let mut c = Case::default();
-    c.visit("A", "21", "H11010100001").visit("B", "21", "H11010100001");
-    c.daily("A", "2026-01-01", 3, DRUG_STAY_3, "500").daily("B", "2026-01-05", 3, DRUG_STAY_3, "500");
-    assert!(c.run(&index(), eval::course_limit).is_empty(), "3 days in each of two stays");
+    c.visit("A", "21", "H11010100001")
+        .visit("B", "21", "H11010100001");
+    c.daily("A", "2026-01-01", 3, DRUG_STAY_3, "500").daily(
+        "B",
+        "2026-01-05",
+        3,
+        DRUG_STAY_3,
+        "500",
+    );
+    assert!(
+        c.run(&index(), eval::course_limit).is_empty(),
+        "3 days in each of two stays"
+    );
     c.line("A", "2026-01-04 09:00:00", DRUG_STAY_3, "1", "500");
     let f = c.run(&index(), eval::course_limit);
     assert_eq!(sns(&f), ["7"]);
-    assert_eq!(f[0].result, Outcome::Violation, "a stay is not a heuristic course");
+    assert_eq!(
+        f[0].result,
+        Outcome::Violation,
+        "a stay is not a heuristic course"
+    );
     assert_eq!(f[0].amount, Some(yuan("500")));
 }
 
@@ -293,7 +362,13 @@ fn elapsed_course_of_twelve_months() {
     c.visit("M1", "14", "H11010100001");
     for k in 0..18u64 {
         let day = d("2025-01-01") + Days::new(21 * k);
-        c.line("M1", &format!("{day} 10:00:00"), DRUG_12_MONTHS, "1", "4000");
+        c.line(
+            "M1",
+            &format!("{day} 10:00:00"),
+            DRUG_12_MONTHS,
+            "1",
+            "4000",
+        );
     }
     c.line("M1", "2025-12-31 10:00:00", DRUG_12_MONTHS, "1", "4000");
     assert!(c.run(&index(), eval::course_limit).is_empty());
@@ -317,7 +392,11 @@ fn item_interval_alone_and_when_a_cycle_point_covers_it() {
     assert_eq!(sns(&f), ["2"]);
     assert_eq!(f[0].result, Outcome::Violation);
     assert_eq!(f[0].nhsa_rule_code.as_deref(), Some("GZ10000102010000"));
-    assert!(f[0].evidence.text.contains("仅 13 天"), "{}", f[0].evidence.text);
+    assert!(
+        f[0].evidence.text.contains("仅 13 天"),
+        "{}",
+        f[0].evidence.text
+    );
     // With batch 8-4 (手功能评定 1 per 14 days) the same line is the cycle rule's, once.
     let ix = index_of(&["b8-3", "b8-4"]);
     assert!(c.run(&ix, eval::course_limit).is_empty());
@@ -327,7 +406,8 @@ fn item_interval_alone_and_when_a_cycle_point_covers_it() {
 #[test]
 fn item_course_of_thirty_fee_days_and_ninety_elapsed_days() {
     let mut c = Case::default();
-    c.visit("M1", "21", "H11010100001").daily("M1", "2026-03-01", 31, WEIGHT_SUPPORT, "40");
+    c.visit("M1", "21", "H11010100001")
+        .daily("M1", "2026-03-01", 31, WEIGHT_SUPPORT, "40");
     let f = c.run(&index(), eval::course_limit);
     assert_eq!(sns(&f), ["31"]);
     // 手功能评定 every 14 days: 2026-01-01 + 14k up to day 85 (k = 6), then day 99 is beyond
@@ -350,18 +430,50 @@ const HBA1C: &str = "002503020030000"; // 糖化血红蛋白测定 1 次 / 15 �
 #[test]
 fn cycle_exactly_at_the_limit_is_fine_one_day_short_is_not() {
     let mut c = Case::default();
-    c.visit("M1", "11", "H11010100001").visit("M2", "11", "H11010100002");
-    c.line("M1", "2026-01-01 10:00:00", HBA1C, "1", "60").line("M2", "2026-01-16 10:00:00", HBA1C, "1", "60");
-    assert!(c.run(&index(), eval::cycle_frequency).is_empty(), "15 days apart: separate cycles");
+    c.visit("M1", "11", "H11010100001")
+        .visit("M2", "11", "H11010100002");
+    c.line("M1", "2026-01-01 10:00:00", HBA1C, "1", "60").line(
+        "M2",
+        "2026-01-16 10:00:00",
+        HBA1C,
+        "1",
+        "60",
+    );
+    assert!(
+        c.run(&index(), eval::cycle_frequency).is_empty(),
+        "15 days apart: separate cycles"
+    );
     let mut c = Case::default();
-    c.visit("M1", "11", "H11010100001").visit("M2", "11", "H11010100002");
-    c.line("M1", "2026-01-01 10:00:00", HBA1C, "1", "60").line("M2", "2026-01-15 10:00:00", HBA1C, "1", "60");
+    c.visit("M1", "11", "H11010100001")
+        .visit("M2", "11", "H11010100002");
+    c.line("M1", "2026-01-01 10:00:00", HBA1C, "1", "60").line(
+        "M2",
+        "2026-01-15 10:00:00",
+        HBA1C,
+        "1",
+        "60",
+    );
     let f = c.run(&index(), eval::cycle_frequency);
     assert_eq!(sns(&f), ["2"]);
     let x = &f[0];
-    assert_eq!((x.category, x.result, x.amount), (Category::CycleFrequency, Outcome::Violation, Some(yuan("60"))));
-    assert_eq!(x.fixmedins_code.as_deref(), Some("H11010100002"), "counted across institutions");
-    assert!(x.evidence.text.contains("15 天内最多支付 1 次"), "{}", x.evidence.text);
+    assert_eq!(
+        (x.category, x.result, x.amount),
+        (
+            Category::CycleFrequency,
+            Outcome::Violation,
+            Some(yuan("60"))
+        )
+    );
+    assert_eq!(
+        x.fixmedins_code.as_deref(),
+        Some("H11010100002"),
+        "counted across institutions"
+    );
+    assert!(
+        x.evidence.text.contains("15 天内最多支付 1 次"),
+        "{}",
+        x.evidence.text
+    );
     assert_eq!(x.evidence.details["observed"]["window_start"], "2026-01-01");
 }
 
@@ -387,7 +499,10 @@ fn cycle_with_a_limit_above_one() {
         batch: "local".into(),
         med_list_codg: HBA1C.into(),
         name: "糖化血红蛋白测定".into(),
-        limit: Limit::CycleFrequency { max_times: 2, cycle_days: 7 },
+        limit: Limit::CycleFrequency {
+            max_times: 2,
+            cycle_days: 7,
+        },
         source_sheet: "Sheet1".into(),
         source_row: 2,
         limit_row: None,
@@ -398,8 +513,17 @@ fn cycle_with_a_limit_above_one() {
     c.visit("M1", "11", "H11010100001")
         .line("M1", "2026-01-01 10:00:00", HBA1C, "1", "60")
         .line("M1", "2026-01-07 10:00:00", HBA1C, "1", "60");
-    assert!(c.run(&ix, eval::cycle_frequency).is_empty(), "2 in 7 days is the limit");
-    c.line("M1", "2026-01-07 11:00:00", HBA1C, "1", "60").line("M1", "2026-01-08 10:00:00", HBA1C, "1", "60");
+    assert!(
+        c.run(&ix, eval::cycle_frequency).is_empty(),
+        "2 in 7 days is the limit"
+    );
+    c.line("M1", "2026-01-07 11:00:00", HBA1C, "1", "60").line(
+        "M1",
+        "2026-01-08 10:00:00",
+        HBA1C,
+        "1",
+        "60",
+    );
     // 01-07 11:00 is the third in 01-01…01-07; 01-08's window 01-02…01-08 holds only 01-07 10:00.
     assert_eq!(sns(&c.run(&ix, eval::cycle_frequency)), ["3"]);
 }
@@ -423,30 +547,65 @@ fn surgery_case() -> Case {
 #[test]
 fn second_operation_at_full_price_is_flagged_with_the_overcharge() {
     let mut c = surgery_case();
-    c.line("M1", "2026-01-03 09:00:00", GI_A, "1", "5000").line("M1", "2026-01-03 11:00:00", GI_B, "1", "2000");
+    c.line("M1", "2026-01-03 09:00:00", GI_A, "1", "5000").line(
+        "M1",
+        "2026-01-03 11:00:00",
+        GI_B,
+        "1",
+        "2000",
+    );
     let f = c.run(&index(), eval::secondary_surgery_discount);
     assert_eq!(sns(&f), ["2"]);
     let x = &f[0];
     assert_eq!(x.amount, Some(yuan("1000")), "2000 charged − 50% × 2000");
-    assert_eq!((x.category, x.result), (Category::SecondarySurgeryDiscount, Outcome::Suspect));
+    assert_eq!(
+        (x.category, x.result),
+        (Category::SecondarySurgeryDiscount, Outcome::Suspect)
+    );
     assert_eq!(x.nhsa_rule_code.as_deref(), Some("GZ10000102002000"));
     assert_eq!(x.evidence.details["observed"]["main_med_list_codg"], GI_A);
-    assert!(x.evidence.text.contains("胃肠手术组"), "{}", x.evidence.text);
-    assert!(x.evidence.text.contains("多收 1000.00 元"), "{}", x.evidence.text);
+    assert!(
+        x.evidence.text.contains("胃肠手术组"),
+        "{}",
+        x.evidence.text
+    );
+    assert!(
+        x.evidence.text.contains("多收 1000.00 元"),
+        "{}",
+        x.evidence.text
+    );
 }
 
 #[test]
 fn correctly_discounted_second_operation_is_fine() {
     let mut c = surgery_case();
-    c.line("M1", "2026-01-03 09:00:00", GI_A, "1", "5000").line("M1", "2026-01-03 11:00:00", GI_B, "1", "1000");
+    c.line("M1", "2026-01-03 09:00:00", GI_A, "1", "5000").line(
+        "M1",
+        "2026-01-03 11:00:00",
+        GI_B,
+        "1",
+        "1000",
+    );
     assert!(c.run(&index(), eval::secondary_surgery_discount).is_empty());
     // Half quantity at the full price is the same 50%.
     let mut c = surgery_case();
-    c.line("M1", "2026-01-03 09:00:00", GI_A, "1", "5000").line("M1", "2026-01-03 11:00:00", GI_B, "0.5", "2000");
+    c.line("M1", "2026-01-03 09:00:00", GI_A, "1", "5000").line(
+        "M1",
+        "2026-01-03 11:00:00",
+        GI_B,
+        "0.5",
+        "2000",
+    );
     assert!(c.run(&index(), eval::secondary_surgery_discount).is_empty());
     // The main operation billed after the secondary one is still the main one (highest price).
     let mut c = surgery_case();
-    c.line("M1", "2026-01-03 09:00:00", GI_B, "1", "1000").line("M1", "2026-01-03 11:00:00", GI_A, "1", "5000");
+    c.line("M1", "2026-01-03 09:00:00", GI_B, "1", "1000").line(
+        "M1",
+        "2026-01-03 11:00:00",
+        GI_A,
+        "1",
+        "5000",
+    );
     assert!(c.run(&index(), eval::secondary_surgery_discount).is_empty());
 }
 
@@ -475,7 +634,10 @@ fn groups_join_through_a_code_in_several_groups_and_price_falls_back_to_the_line
     assert_eq!(f[0].amount, Some(yuan("400")));
     // 3000.01 × 50% = 1500.005 → 1500.01 allowed (half up); over = 1500.00.
     assert_eq!(f[1].amount, Some(yuan("1500")));
-    assert_eq!(f[1].evidence.details["observed"]["full_price_source"], "pric");
+    assert_eq!(
+        f[1].evidence.details["observed"]["full_price_source"],
+        "pric"
+    );
     assert_eq!(f[1].evidence.details["observed"]["operations"], 3);
     // Charged exactly the rounded half: fine; one fen more: flagged for one fen.
     let mut c = Case::default();
@@ -512,9 +674,16 @@ fn same_day_pair_at_the_same_institution() {
     let f = c.run(&index(), eval::duplicate_pairs);
     assert_eq!(sns(&f), ["2"]);
     let x = &f[0];
-    assert_eq!((x.category, x.amount), (Category::ExclusiveItems, Some(yuan("12"))));
+    assert_eq!(
+        (x.category, x.amount),
+        (Category::ExclusiveItems, Some(yuan("12")))
+    );
     assert_eq!(x.nhsa_rule_code.as_deref(), Some("GZ10000102012000"));
-    assert!(x.evidence.text.contains("同一日内不得另行收费"), "{}", x.evidence.text);
+    assert!(
+        x.evidence.text.contains("同一日内不得另行收费"),
+        "{}",
+        x.evidence.text
+    );
 }
 
 #[test]
@@ -537,10 +706,16 @@ fn same_visit_pairs_are_left_to_the_catalog() {
     assert!(c.run(&index(), eval::duplicate_pairs).is_empty());
     let mut catalog = Vec::new();
     national().apply_to_catalog(&mut catalog);
-    let main = catalog.iter().find(|e| e.med_list_codg == "004600000170000").unwrap();
+    let main = catalog
+        .iter()
+        .find(|e| e.med_list_codg == "004600000170000")
+        .unwrap();
     assert!(main.excl_codes.contains(&Code::from("004600000160000")));
     let monitor = catalog.iter().find(|e| e.med_list_codg == EMERG_MONITOR);
-    assert!(monitor.is_none_or(|e| !e.excl_codes.contains(&Code::from(EMERG_CONSULT))), "单日 pairs are not visit pairs");
+    assert!(
+        monitor.is_none_or(|e| !e.excl_codes.contains(&Code::from(EMERG_CONSULT))),
+        "单日 pairs are not visit pairs"
+    );
 }
 
 // ---------------------------------------------------------------- all together
@@ -557,7 +732,11 @@ fn eval_person_runs_every_evaluation_and_findings_are_stable() {
     let cats: Vec<Category> = a.iter().map(|f| f.category).collect();
     assert_eq!(
         cats,
-        [Category::InsuranceTypeLimit, Category::CycleFrequency, Category::SecondarySurgeryDiscount]
+        [
+            Category::InsuranceTypeLimit,
+            Category::CycleFrequency,
+            Category::SecondarySurgeryDiscount
+        ]
     );
     let b = c.run(&index(), eval::eval_person);
     assert_eq!(a, b, "deterministic, same finding ids");
