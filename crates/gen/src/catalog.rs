@@ -145,7 +145,6 @@ pub mod code {
     pub const SUTURE_STAPLER: &str = "C0302010020000345678"; // 一次性吻合器
 }
 
-#[allow(clippy::too_many_arguments)]
 fn it(
     code: &str,
     name: &str,
@@ -159,7 +158,7 @@ fn it(
         name: name.to_string(),
         list_type,
         fee_cat,
-        chrgitm_lv: if list_type == 1 { 1 } else { 1 },
+        chrgitm_lv: 1,
         cap: cap_yuan_x100,
         gend: 0,
         age_min: None,

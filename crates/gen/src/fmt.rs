@@ -48,7 +48,7 @@ pub fn scaled(b: &mut Vec<u8>, raw: i64, scale: u32, min_dec: u32) {
     uint(b, a / p);
     let mut frac = a % p;
     let mut digits = scale;
-    while digits > min_dec && frac % 10 == 0 {
+    while digits > min_dec && frac.is_multiple_of(10) {
         frac /= 10;
         digits -= 1;
     }

@@ -545,6 +545,7 @@ fn inventory(ctx: &Ctx, agg: &Aggregate, out: &mut BlockOut) {
         let mut stock = 20 + rng.range(0, 30) + total / 24;
         let code = &ctx.city.insts[*ph as usize].code;
         let item = &ctx.cat.get(*it).code;
+        #[allow(clippy::needless_range_loop)] // m is also the month number
         for m in 0..12usize {
             let month = first.with_month0(m as u32).expect("month");
             let is_planted = planted.contains(&(*ph, *it, m));
@@ -617,7 +618,7 @@ fn inventory(ctx: &Ctx, agg: &Aggregate, out: &mut BlockOut) {
 fn fund_months(ctx: &Ctx, agg: &Aggregate, out: &mut BlockOut) {
     let mut rng = rng::Rng::new(ctx.seed, 0xF0D);
     for (i, (insutype, target)) in [("310", 33i64), ("390", 7)].into_iter().enumerate() {
-        let cur: Vec<i64> = agg.fund[i].iter().map(|&x| x.max(100_00)).collect();
+        let cur: Vec<i64> = agg.fund[i].iter().map(|&x| x.max(10_000)).collect();
         let prev: Vec<i64> = cur.iter().map(|&x| x * 94 / 100).collect();
         let exp: Vec<i64> = prev.iter().chain(&cur).copied().collect();
         let year_total: i64 = cur.iter().sum();
