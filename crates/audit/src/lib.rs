@@ -1,1 +1,347 @@
-//! medfund-audit (under construction)
+//! # medfund-audit — the smart audit engine (智能审核)
+//!
+//! Every settled fee line is checked against a rule library ([`rules`]) and a knowledge base
+//! (the batch's `catalog` table, plus the national knowledge points of `medfund-kb`); every
+//! finding says what, where, how much and why, in the shape of DOMAIN.md §4.
+//!
+//! - [`audit`]: the batch audit (事后), pure: a [`Batch`] in, findings out. The work is
+//!   partitioned by person and run in parallel (rayon); traceability and stock balance run as
+//!   cross-person hash/sort passes.
+//! - [`precheck()`]: the online pre-check (事前提醒/事中控制) of one visit against the person's
+//!   recent history, with a prebuilt [`PrecheckContext`].
+//! - [`output`]: JSON Lines, CSV and Parquet writers of findings.
+//!
+//! ```
+//! use medfund_audit::{audit, AuditOptions, rules::RuleLibrary};
+//! use medfund_contract::Batch;
+//! let r = audit(&Batch::default(), &RuleLibrary::builtin(), None, &AuditOptions::default());
+//! assert!(r.findings.is_empty());
+//! ```
+
+pub mod cli;
+mod engine;
+mod evidence;
+mod global;
+pub mod kbrules;
+mod know;
+pub mod output;
+pub mod policy;
+pub mod precheck;
+pub mod rules;
+
+pub use kbrules::KbIndex;
+pub use policy::Policy;
+pub use precheck::{precheck, PersonHistory, PrecheckContext};
+
+use ahash::AHashMap;
+use engine::{Case, Line, Visit};
+use know::Knowledge;
+use medfund_contract::records::{CatalogEntry, Rx};
+use medfund_contract::{Batch, Category, Fen, Finding};
+use rayon::prelude::*;
+use rules::{RuleLibrary, Stage};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Options of a batch audit.
+#[derive(Clone, Debug)]
+pub struct AuditOptions {
+    /// The stage whose rules run (default: after, 事后).
+    pub stage: Stage,
+    pub policy: Policy,
+    /// How the national knowledge points are read (child ages, course gaps, surgery discount).
+    pub kb_policy: medfund_kb::KbPolicy,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            stage: Stage::After,
+            policy: Policy::default(),
+            kb_policy: medfund_kb::KbPolicy::default(),
+        }
+    }
+}
+
+/// Counts of one category.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CategoryStats {
+    pub findings: u64,
+    /// Sum of the findings' amounts.
+    pub amount: Fen,
+}
+
+/// What an audit did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AuditStats {
+    pub persons: u64,
+    pub visits: u64,
+    pub lines: u64,
+    /// Lines whose visit is not in the batch (ingestion quarantines them, so normally 0): only
+    /// the cross-person passes see them.
+    pub lines_without_visit: u64,
+    /// Lines whose code the knowledge base does not list.
+    pub uncatalogued_lines: u64,
+    /// Active rules.
+    pub rules: usize,
+    pub rule_library_version: String,
+    pub kb_version: Option<String>,
+    pub by_category: BTreeMap<Category, CategoryStats>,
+    pub elapsed: Duration,
+}
+
+impl AuditStats {
+    /// Total findings.
+    pub fn findings(&self) -> u64 {
+        self.by_category.values().map(|c| c.findings).sum()
+    }
+    /// Lines per second of the audit itself.
+    pub fn lines_per_second(&self) -> f64 {
+        self.lines as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// The findings (sorted deterministically) and the statistics.
+#[derive(Clone, Debug, Default)]
+pub struct AuditResult {
+    pub findings: Vec<Finding>,
+    pub stats: AuditStats,
+}
+
+/// The batch catalog with the knowledge base's catalog-expressible limits merged in.
+pub(crate) fn merged_catalog(
+    catalog: &[CatalogEntry],
+    kb: Option<&medfund_kb::KnowledgeBase>,
+) -> Vec<CatalogEntry> {
+    let mut catalog = catalog.to_vec();
+    if let Some(kb) = kb {
+        kb.apply_to_catalog(&mut catalog);
+    }
+    catalog
+}
+
+/// Runs the batch audit: every enabled rule of `opts.stage` over every fee line of the batch.
+/// Pure: no I/O. Findings are sorted by category, rule, person, visit, line.
+pub fn audit(
+    batch: &Batch,
+    lib: &RuleLibrary,
+    kb: Option<&medfund_kb::KnowledgeBase>,
+    opts: &AuditOptions,
+) -> AuditResult {
+    let start = Instant::now();
+    let kbi = kb.map(|kb| KbIndex::new(kb, &opts.kb_policy));
+    let k = Knowledge::build(
+        merged_catalog(&batch.catalog, kb),
+        &batch.fixmedins,
+        &batch.pract_susp,
+        lib,
+        &[opts.stage],
+        kbi,
+        opts.policy.clone(),
+    );
+    let mut stats = AuditStats {
+        rules: k.rules.len(),
+        rule_library_version: lib.version.clone(),
+        kb_version: kb.map(|k| k.version.clone()),
+        lines: batch.fee.len() as u64,
+        visits: batch.mdtrt.len() as u64,
+        ..Default::default()
+    };
+
+    // Visit index and person grouping.
+    let mut visit_ix: AHashMap<&str, u32> = AHashMap::with_capacity(batch.mdtrt.len());
+    for (i, m) in batch.mdtrt.iter().enumerate() {
+        visit_ix.entry(m.mdtrt_id.as_str()).or_insert(i as u32);
+    }
+    let mut psn_ix: AHashMap<&str, u32> = AHashMap::with_capacity(batch.psn.len());
+    for (i, p) in batch.psn.iter().enumerate() {
+        psn_ix.entry(p.psn_no.as_str()).or_insert(i as u32);
+    }
+    // Persons: the psn table, then psn_no values that only appear on visits.
+    let mut person_no: Vec<&str> = batch.psn.iter().map(|p| p.psn_no.as_str()).collect();
+    let visit_person: Vec<u32> = batch
+        .mdtrt
+        .iter()
+        .map(|m| {
+            *psn_ix.entry(m.psn_no.as_str()).or_insert_with(|| {
+                person_no.push(m.psn_no.as_str());
+                (person_no.len() - 1) as u32
+            })
+        })
+        .collect();
+    let n_persons = person_no.len();
+
+    // Lines → visit and catalog index, in parallel.
+    const NONE: u32 = u32::MAX;
+    let fee_meta: Vec<(u32, u32)> = batch
+        .fee
+        .par_iter()
+        .map(|f| {
+            let v = visit_ix.get(f.mdtrt_id.as_str()).copied().unwrap_or(NONE);
+            let c = k.code(&f.med_list_codg).unwrap_or(NONE);
+            (v, c)
+        })
+        .collect();
+    stats.lines_without_visit = fee_meta.par_iter().filter(|m| m.0 == NONE).count() as u64;
+    stats.uncatalogued_lines = fee_meta.par_iter().filter(|m| m.1 == NONE).count() as u64;
+
+    let (visit_start, visit_lines) = group(batch.mdtrt.len(), fee_meta.iter().map(|m| m.0));
+    let (person_start, person_visits) = group(n_persons, visit_person.iter().copied());
+    let (diag_start, diag_rows) = group(
+        batch.mdtrt.len(),
+        batch
+            .diag
+            .iter()
+            .map(|d| visit_ix.get(d.mdtrt_id.as_str()).copied().unwrap_or(NONE)),
+    );
+    let (setl_start, setl_rows) = group(
+        batch.mdtrt.len(),
+        batch
+            .setl
+            .iter()
+            .map(|s| visit_ix.get(s.mdtrt_id.as_str()).copied().unwrap_or(NONE)),
+    );
+    let (idv_start, idv_rows) = group(
+        n_persons,
+        batch
+            .idv
+            .iter()
+            .map(|i| psn_ix.get(i.psn_no.as_str()).copied().unwrap_or(NONE)),
+    );
+    let mut rx: AHashMap<&str, Vec<&Rx>> = AHashMap::new();
+    for r in &batch.rx {
+        rx.entry(r.hi_rxno.as_str()).or_default().push(r);
+    }
+
+    let person = |p: usize| -> Vec<Finding> {
+        let vs = &person_visits[person_start[p] as usize..person_start[p + 1] as usize];
+        let mut visits: Vec<Visit> = vs
+            .iter()
+            .map(|&vi| {
+                let m = &batch.mdtrt[vi as usize];
+                let ls = &visit_lines
+                    [visit_start[vi as usize] as usize..visit_start[vi as usize + 1] as usize];
+                let mut lines: Vec<Line> = ls
+                    .iter()
+                    .map(|&li| {
+                        let f = &batch.fee[li as usize];
+                        let ci = fee_meta[li as usize].1;
+                        Line {
+                            f,
+                            cat: (ci != NONE).then(|| &k.catalog[ci as usize]),
+                            ci,
+                            day: f.fee_ocur_time.date(),
+                        }
+                    })
+                    .collect();
+                lines.sort_by(|a, b| engine::fee_cmp(a.f, b.f));
+                let ds = &diag_rows
+                    [diag_start[vi as usize] as usize..diag_start[vi as usize + 1] as usize];
+                Visit {
+                    m,
+                    inst: k.inst.get(m.fixmedins_code.as_str()),
+                    diags: ds
+                        .iter()
+                        .map(|&d| batch.diag[d as usize].diag_code.as_str())
+                        .filter(|d| *d != m.diag_code.as_str())
+                        .collect(),
+                    lines,
+                    setls: setl_rows
+                        [setl_start[vi as usize] as usize..setl_start[vi as usize + 1] as usize]
+                        .iter()
+                        .map(|&s| &batch.setl[s as usize])
+                        .collect(),
+                    report: true,
+                }
+            })
+            .collect();
+        visits.sort_by(|a, b| {
+            a.m.begntime
+                .cmp(&b.m.begntime)
+                .then_with(|| a.m.mdtrt_id.cmp(&b.m.mdtrt_id))
+        });
+        let idv = idv_rows[idv_start[p] as usize..idv_start[p + 1] as usize]
+            .iter()
+            .map(|&i| &batch.idv[i as usize])
+            .collect();
+        let case = Case {
+            psn_no: person_no[p],
+            psn: (p < batch.psn.len()).then(|| &batch.psn[p]),
+            visits,
+            idv,
+        };
+        let mut out = Vec::new();
+        engine::check_person(&k, &case, &rx, &mut out);
+        out
+    };
+
+    let ((mut findings, trace), inv) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    (0..n_persons)
+                        .into_par_iter()
+                        .with_min_len(256)
+                        .flat_map_iter(person)
+                        .collect::<Vec<Finding>>()
+                },
+                || global::trace_reuse(&k, &batch.fee),
+            )
+        },
+        || global::inventory(&k, &batch.fee, &batch.inv_purc, &batch.inv_stock),
+    );
+    findings.extend(trace);
+    findings.extend(inv);
+    sort_findings(&mut findings);
+    for f in &findings {
+        let s = stats.by_category.entry(f.category).or_default();
+        s.findings += 1;
+        s.amount += f.amount.unwrap_or_default();
+    }
+    stats.persons = n_persons as u64;
+    stats.elapsed = start.elapsed();
+    AuditResult { findings, stats }
+}
+
+/// The deterministic order of findings: category, rule, person, visit, line, then the id.
+pub fn sort_findings(f: &mut [Finding]) {
+    f.par_sort_unstable_by(|a, b| {
+        a.category
+            .cmp(&b.category)
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+            .then_with(|| a.psn_no.cmp(&b.psn_no))
+            .then_with(|| a.fixmedins_code.cmp(&b.fixmedins_code))
+            .then_with(|| a.mdtrt_id.cmp(&b.mdtrt_id))
+            .then_with(|| {
+                engine::sn_cmp(
+                    a.feedetl_sn.as_deref().unwrap_or(""),
+                    b.feedetl_sn.as_deref().unwrap_or(""),
+                )
+            })
+            .then_with(|| a.med_list_codg.cmp(&b.med_list_codg))
+            .then_with(|| a.finding_id.cmp(&b.finding_id))
+    });
+}
+
+/// Counting sort: `(start offsets of n+1 groups, member indices grouped)` for a key per row;
+/// rows whose key is `u32::MAX` are left out. Members stay in row order.
+fn group(n: usize, keys: impl Iterator<Item = u32> + Clone) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; n + 1];
+    for k in keys.clone() {
+        if k != u32::MAX {
+            start[k as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut pos = start.clone();
+    let mut rows = vec![0u32; start[n] as usize];
+    for (i, k) in keys.enumerate() {
+        if k != u32::MAX {
+            rows[pos[k as usize] as usize] = i as u32;
+            pos[k as usize] += 1;
+        }
+    }
+    (start, rows)
+}

@@ -1,0 +1,188 @@
+//! Cross-person passes: traceability code reuse (one code settled on more than one line, whoever
+//! the persons) and pharmacy purchase–stock–sale balance (per pharmacy, drug and month). They are
+//! hash/sort passes over all lines, run in parallel with the per-person pass.
+
+use crate::engine::fee_cmp;
+use crate::evidence::{fee_finding_bare, list_more};
+use crate::know::Knowledge;
+use crate::rules::Template;
+use ahash::AHashMap;
+use medfund_contract::records::{Fee, FixmedinsType, InvPurc, InvStock};
+use medfund_contract::time::format_datetime;
+use medfund_contract::{Code, Evidence, Finding, Level, Qty, YearMonth};
+use rayon::prelude::*;
+use serde_json::json;
+
+/// `trace_code_reuse`: for each traceability code, lines in (fee time, serial, visit) order; the
+/// first is the original sale and every later line carrying the code is flagged once, with its
+/// amount. Refund lines (negative quantity) are returns, not sales, and are ignored.
+pub(crate) fn trace_reuse(k: &Knowledge, fees: &[Fee]) -> Vec<Finding> {
+    let rules: Vec<_> = k.rules_of(Template::TraceReuse).collect();
+    if rules.is_empty() {
+        return Vec::new();
+    }
+    let mut entries: Vec<(&str, u32)> = fees
+        .par_iter()
+        .enumerate()
+        .filter(|(_, f)| !f.drug_trac_codg.is_empty() && f.cnt.0 > 0)
+        .flat_map_iter(|(i, f)| f.drug_trac_codg.iter().map(move |c| (c.as_str(), i as u32)))
+        .collect();
+    entries.par_sort_unstable_by(|a, b| {
+        a.0.cmp(b.0)
+            .then_with(|| fee_cmp(&fees[a.1 as usize], &fees[b.1 as usize]))
+    });
+    // (flagged line, code, original line)
+    let mut hits: Vec<(u32, &str, u32)> = Vec::new();
+    let mut s = 0;
+    while s < entries.len() {
+        let mut e = s + 1;
+        while e < entries.len() && entries[e].0 == entries[s].0 {
+            e += 1;
+        }
+        let orig = entries[s].1;
+        for x in &entries[s + 1..e] {
+            // The same line listing a code twice is not an earlier line.
+            if x.1 != orig {
+                hits.push((x.1, x.0, orig));
+            }
+        }
+        s = e;
+    }
+    hits.par_sort_unstable();
+    hits.dedup();
+    let groups: Vec<&[(u32, &str, u32)]> = hits.chunk_by(|a, b| a.0 == b.0).collect();
+    groups
+        .par_iter()
+        .flat_map_iter(|g| {
+            let f = &fees[g[0].0 as usize];
+            rules
+                .iter()
+                .filter(|r| r.in_force(f.fee_ocur_time.date()) && r.codes.matches(&f.med_list_codg, None))
+                .map(|r| {
+                    let first = &fees[g[0].2 as usize];
+                    let text = format!(
+                        "药品追溯码 {} 已于 {} 在 {} 结算（就诊 {}，明细 {}），本行再次结算：{}，金额 {} 元，疑似回流药/倒卖医保药品。",
+                        list_more(g.iter().map(|x| x.1.to_string()), k.policy.evidence_max_items),
+                        format_datetime(first.fee_ocur_time),
+                        first.fixmedins_code,
+                        first.mdtrt_id,
+                        first.feedetl_sn,
+                        f.med_list_codg,
+                        f.det_item_fee_sumamt
+                    );
+                    let d = json!({"reused": g.iter().map(|x| {
+                        let o = &fees[x.2 as usize];
+                        json!({"drug_trac_codg": x.1, "first_mdtrt_id": o.mdtrt_id.as_str(),
+                               "first_feedetl_sn": o.feedetl_sn.as_str(), "first_psn_no": o.psn_no.as_str(),
+                               "first_fixmedins_code": o.fixmedins_code.as_str(),
+                               "first_fee_ocur_time": format_datetime(o.fee_ocur_time)})
+                    }).collect::<Vec<_>>()});
+                    fee_finding_bare(r, f, Some(f.det_item_fee_sumamt), text, d)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+type Key<'a> = (&'a str, &'a str, YearMonth);
+
+/// `inventory_mismatch`: per pharmacy, drug and calendar month, units sold on fee lines >
+/// the stocktake on the first day of the month + purchases in the month. One finding per
+/// pharmacy and drug, listing the months.
+pub(crate) fn inventory(
+    k: &Knowledge,
+    fees: &[Fee],
+    purc: &[InvPurc],
+    stock: &[InvStock],
+) -> Vec<Finding> {
+    let rules: Vec<_> = k.rules_of(Template::Inventory).collect();
+    if rules.is_empty() {
+        return Vec::new();
+    }
+    let is_pharm = |c: &str| {
+        k.inst
+            .get(c)
+            .is_some_and(|i| i.fixmedins_type == FixmedinsType::Pharmacy)
+    };
+    let sold: AHashMap<Key, Qty> = fees
+        .par_iter()
+        .filter(|f| is_pharm(&f.fixmedins_code))
+        .fold(AHashMap::new, |mut m: AHashMap<Key, Qty>, f| {
+            *m.entry((
+                f.fixmedins_code.as_str(),
+                f.med_list_codg.as_str(),
+                YearMonth::of(f.fee_ocur_time.date()),
+            ))
+            .or_default() += f.cnt;
+            m
+        })
+        .reduce(AHashMap::new, |mut a, b| {
+            for (key, q) in b {
+                *a.entry(key).or_default() += q;
+            }
+            a
+        });
+    let mut bought: AHashMap<Key, Qty> = AHashMap::new();
+    for p in purc {
+        *bought
+            .entry((
+                p.fixmedins_code.as_str(),
+                p.med_list_codg.as_str(),
+                YearMonth::of(p.purc_time.date()),
+            ))
+            .or_default() += p.purc_cnt;
+    }
+    let mut opening: AHashMap<Key, Qty> = AHashMap::new();
+    for s in stock {
+        let m = YearMonth::of(s.inv_date);
+        if s.inv_date == m.first_day() {
+            *opening
+                .entry((s.fixmedins_code.as_str(), s.med_list_codg.as_str(), m))
+                .or_default() += s.inv_cnt;
+        }
+    }
+    let mut bad: Vec<(Key, Qty, Qty, Qty)> = sold
+        .iter()
+        .filter_map(|(key, q)| {
+            let o = opening.get(key).copied().unwrap_or_default();
+            let b = bought.get(key).copied().unwrap_or_default();
+            (q.0 > o.0 + b.0).then_some((*key, *q, o, b))
+        })
+        .collect();
+    bad.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::new();
+    for g in bad.chunk_by(|a, b| a.0 .0 == b.0 .0 && a.0 .1 == b.0 .1) {
+        let (inst, code, _) = g[0].0;
+        let name = k
+            .code(code)
+            .map(|i| k.catalog[i as usize].med_list_name.as_str())
+            .unwrap_or("目录未收录");
+        for r in &rules {
+            let months: Vec<_> = g
+                .iter()
+                .filter(|x| r.in_force(x.0 .2.first_day()) && r.codes.matches(code, None))
+                .collect();
+            if months.is_empty() {
+                continue;
+            }
+            let text = format!(
+                "定点药店 {inst} 的 {name}（{code}）医保销售数量超过期初库存与当月采购之和：{}，疑似串换或虚假销售。",
+                list_more(
+                    months.iter().map(|x| format!("{} 月销售 {}，期初库存 {}，采购 {}", x.0 .2, x.1, x.2, x.3)),
+                    k.policy.evidence_max_items
+                )
+            );
+            let d = json!({"months": months.iter().map(|x| json!({"month": x.0.2.to_string(), "sold": x.1,
+                            "opening_stock": x.2, "purchased": x.3, "excess": Qty(x.1.0 - x.2.0 - x.3.0)})).collect::<Vec<_>>(),
+                           "rule_version": r.version});
+            let mut f = Finding::new(r.id.clone(), r.category, Level::Fixmedins);
+            crate::evidence::stamp(&mut f, r);
+            f.fixmedins_code = Some(Code::from(inst));
+            f.med_list_codg = Some(Code::from(code));
+            f.evidence = Evidence { text, details: d };
+            f.seal();
+            out.push(f);
+        }
+    }
+    out
+}
