@@ -26,4 +26,5 @@ pub mod points;
 pub mod policy;
 pub mod rate;
 pub mod runs;
+pub mod service;
 pub mod source;

@@ -1,0 +1,138 @@
+//! The edges between the store and the settlement arithmetic, shared by the CLI and the server:
+//! read the year's records, build the inputs ([`crate::source`]), settle, and report what was left
+//! out. Storing the result is [`crate::runs::store_run`].
+
+use crate::budget::{self, Assessment, BudgetLine, BudgetTotals, Warning};
+use crate::points::PointSettlement;
+use crate::policy::Policy;
+use crate::source::{self, Scheme};
+use anyhow::Context;
+use medfund_contract::schema::Table;
+use medfund_contract::{Batch, Code, Fen, YearMonth};
+use medfund_store::{ClaimFilter, Store};
+use std::collections::HashMap;
+
+/// Inpatient visits are partitioned by admission month: a stay settled in January may have begun
+/// months before, so visits are read from this many months before the year.
+pub const VISIT_LOOKBACK_MONTHS: i32 = 6;
+
+/// Reads the year's settlements and the visits they may refer to, with every reference table.
+pub fn read_year(store: &mut Store, year: i32) -> anyhow::Result<Batch> {
+    let first = YearMonth::new(year, 1).context("年份无效 / invalid year")?;
+    let last = YearMonth::new(year, 12).context("年份无效 / invalid year")?;
+    let mut b = store
+        .read_claims(&ClaimFilter { from: Some(first), to: Some(last), tables: vec![Table::Setl] })
+        .context("读取结算记录失败 / cannot read settlements from the store")?;
+    let visits = store
+        .read_claims(&ClaimFilter {
+            from: Some(first.plus(-VISIT_LOOKBACK_MONTHS)),
+            to: Some(last),
+            tables: vec![Table::Mdtrt],
+        })
+        .context("读取就诊记录失败 / cannot read visits from the store")?;
+    b.mdtrt = visits.mdtrt;
+    Ok(b)
+}
+
+/// Institution names for the sheets.
+pub fn names(fixmedins: &[medfund_contract::Fixmedins]) -> HashMap<Code, String> {
+    fixmedins.iter().map(|f| (f.fixmedins_code.clone(), f.fixmedins_name.clone())).collect()
+}
+
+/// A budget settlement with what the report should say beside the numbers.
+#[derive(Clone, Debug)]
+pub struct BudgetOutcome {
+    pub lines: Vec<BudgetLine>,
+    pub totals: BudgetTotals,
+    /// The city's 4-digit area prefix used for the in/out split (None with an input file).
+    pub city: Option<String>,
+    /// Institutions that spent fund money in the year but have no budget row.
+    pub without_budget: Vec<Code>,
+}
+
+/// Settles the year from the store's `budget`, `setl`, `mdtrt` and `fixmedins` tables. `given`
+/// assessments (e.g. from the monitoring review) override the policy file's.
+pub fn budget_from_store(
+    store: &mut Store,
+    year: i32,
+    policy: &Policy,
+    given: &HashMap<Code, Assessment>,
+) -> anyhow::Result<BudgetOutcome> {
+    let budgets = store.budgets(year).context("读取总额预算失败 / cannot read budgets")?;
+    if budgets.is_empty() {
+        anyhow::bail!(
+            "库中没有 {year} 年度的总额预算（budget 表），请先加载含 budget.csv 的批次，或用 --input 提供 / no budget rows for {year}: load a batch with budget.csv or pass --input"
+        );
+    }
+    let b = read_year(store, year)?;
+    let city = source::city_prefix(policy.budget.city_admdvs.as_deref(), &budgets, &b.fixmedins)
+        .context("无法确定本市行政区划，请在 policy/settle.toml 设置 [budget] city_admdvs / cannot infer the city: set city_admdvs")?;
+    let spending = source::year_spending(year, &city, &b.setl, &b.mdtrt, &b.fixmedins, policy.budget.spending);
+    let inputs = source::budget_inputs(year, &budgets, &spending, given, &policy.budget);
+    let lines = budget::settle_all(&inputs, &policy.budget)?;
+    Ok(BudgetOutcome {
+        totals: budget::totals(&lines),
+        without_budget: source::without_budget(year, &budgets, &spending),
+        city: Some(city),
+        lines,
+    })
+}
+
+/// The early warnings at the end of `month` from the store.
+pub fn warnings_from_store(store: &mut Store, year: i32, month: u32, policy: &Policy) -> anyhow::Result<Vec<Warning>> {
+    let budgets = store.budgets(year).context("读取总额预算失败 / cannot read budgets")?;
+    let b = read_year(store, year)?;
+    let Some(city) = source::city_prefix(policy.budget.city_admdvs.as_deref(), &budgets, &b.fixmedins) else {
+        return Ok(Vec::new());
+    };
+    let spending = source::year_spending(year, &city, &b.setl, &b.mdtrt, &b.fixmedins, policy.budget.spending);
+    let inputs = source::budget_inputs(year, &budgets, &spending, &HashMap::new(), &policy.budget);
+    let mut out = Vec::new();
+    for i in &inputs {
+        let cap = i.cap_in + i.approved_extra + i.cap_out;
+        let cumulative: Fen =
+            spending.get(&i.fixmedins_code).map(|s| s.monthly[..month.clamp(1, 12) as usize].iter().copied().sum()).unwrap_or_default();
+        out.extend(budget::early_warning(&i.fixmedins_code, cap, cumulative, month, &policy.budget));
+    }
+    sort_warnings(&mut out);
+    Ok(out)
+}
+
+/// Most severe first, then by institution.
+pub fn sort_warnings(w: &mut [Warning]) {
+    w.sort_by(|a, b| b.kind.cmp(&a.kind).then_with(|| a.fixmedins_code.cmp(&b.fixmedins_code)));
+}
+
+/// A point settlement with the counts of settlements left out.
+#[derive(Clone, Debug)]
+pub struct PointOutcome {
+    pub result: PointSettlement,
+    /// Settlements of the year without a group code.
+    pub without_group: usize,
+    /// Reversal or zero-cost settlements.
+    pub non_positive: usize,
+}
+
+/// Settles the year's DRG or DIP cases from the store.
+pub fn points_from_store(
+    store: &mut Store,
+    scheme: Scheme,
+    year: i32,
+    budget: Fen,
+    policy: &Policy,
+) -> anyhow::Result<PointOutcome> {
+    let b = read_year(store, year)?;
+    let pp = match scheme {
+        Scheme::Drg => &policy.drg,
+        Scheme::Dip => &policy.dip,
+    };
+    let ex = source::cases(scheme, year, &b.setl, &b.mdtrt, &b.fixmedins, pp.prepay_ratio);
+    let result = crate::points::settle_points(&ex.cases, budget, pp).with_context(|| {
+        format!(
+            "{year} 年度 {} 结算失败（库中 {year} 年有分组编码的住院结算 {} 条） / settlement failed",
+            scheme.zh(),
+            ex.cases.len()
+        )
+    })?;
+    Ok(PointOutcome { result, without_group: ex.without_group, non_positive: ex.non_positive })
+}
