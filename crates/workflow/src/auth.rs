@@ -532,7 +532,9 @@ impl Workflow<'_> {
         };
         let user = user_of(&row)?;
         let ok = check_password(password, &row.text_of("password_hash"));
-        let outcome = self.mutate(&anon, if ok { "login" } else { "login.failed" }, |db| {
+        let blocked = !user.active || user.locked_until.is_some_and(|u| u > now);
+        let action = if ok && !blocked { "login" } else { "login.failed" };
+        let outcome = self.mutate(&anon, action, |db| {
             let id = user.id;
             if !user.active {
                 return Ok((LoginOutcome::Refused("账户已停用 / account disabled".into()), crate::Change::new("user", id, json!({"reason": "disabled"}))));
