@@ -232,6 +232,7 @@ fn a_load_killed_at_its_first_file_leaves_no_trace() {
         std::thread::sleep(Duration::from_millis(2));
     }
     let status = child.wait().unwrap();
+    eprintln!("killed at the first temporary file: {killed}");
     if killed {
         assert!(!status.success());
         assert_eq!(snapshot(&data), before);
