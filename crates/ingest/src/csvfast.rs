@@ -12,7 +12,7 @@
 //! and resumes at the next one, so the rest of the file still loads.
 
 use crate::fields::{Layout, Problem, Row};
-use crate::load::{ChunkOut, Env, FileError, Sink, Span};
+use crate::load::{ChunkOut, Env, FileError, Pool, Sink, Span};
 use crate::tables::Record;
 use crate::{jsonl, BatchError, Format, SourceFile};
 use memchr::{memchr, memchr2, memchr2_iter, memchr_iter, memrchr};
@@ -291,9 +291,9 @@ fn emit<R: Record>(
 }
 
 /// The fast path: a chunk without any `"`, so every `,` separates and every `\n` ends a record.
-fn csv_plain<R: Record>(env: &Env, shape: &CsvShape, text: &str) -> ChunkOut<R> {
+fn csv_plain<R: Record>(env: &Env, shape: &CsvShape, pool: &Pool<R>, text: &str) -> ChunkOut<R> {
     let b = text.as_bytes();
-    let mut out = ChunkOut::with_capacity(b.len() / 100 + 1);
+    let mut out = pool.take(b.len() / 100 + 1);
     let mut fields: Vec<Cow<str>> = Vec::with_capacity(shape.ncols + 1);
     let (mut rec_start, mut fstart, mut line) = (0usize, 0usize, 0u64);
     for p in memchr2_iter(b',', b'\n', b) {
@@ -351,9 +351,9 @@ fn csv_plain<R: Record>(env: &Env, shape: &CsvShape, text: &str) -> ChunkOut<R> 
 }
 
 /// The quote-aware path.
-fn csv_quoted<R: Record>(env: &Env, shape: &CsvShape, text: &str) -> ChunkOut<R> {
+fn csv_quoted<R: Record>(env: &Env, shape: &CsvShape, pool: &Pool<R>, text: &str) -> ChunkOut<R> {
     let b = text.as_bytes();
-    let mut out = ChunkOut::with_capacity(b.len() / 120 + 1);
+    let mut out = pool.take(b.len() / 120 + 1);
     let mut fields: Vec<Cow<str>> = Vec::with_capacity(shape.ncols + 1);
     let (mut pos, mut line) = (0usize, 0u64);
     while pos < b.len() {
@@ -406,13 +406,14 @@ fn parse_chunk<R: Record>(
     env: &Env,
     format: Format,
     shape: &CsvShape,
+    pool: &Pool<R>,
     bytes: &[u8],
 ) -> Option<ChunkOut<R>> {
     let text = std::str::from_utf8(bytes).ok()?;
     Some(match format {
-        Format::Jsonl => jsonl::parse_chunk(env, text),
-        _ if memchr(b'"', bytes).is_some() => csv_quoted(env, shape, text),
-        _ => csv_plain(env, shape, text),
+        Format::Jsonl => jsonl::parse_chunk(env, pool, text),
+        _ if memchr(b'"', bytes).is_some() => csv_quoted(env, shape, pool, text),
+        _ => csv_plain(env, shape, pool, text),
     })
 }
 
@@ -565,6 +566,7 @@ fn stream<R: Record, S: Read + Send>(
             continue;
         };
         let ranges = split_chunks(&data[..cut], CHUNK, quotes);
+        let pool = &sink.pool;
         next.clear();
         next.extend_from_slice(&data[cut..]);
         let (read, outs) = rayon::join(
@@ -578,23 +580,26 @@ fn stream<R: Record, S: Read + Send>(
             || {
                 ranges
                     .par_iter()
-                    .map(|r| parse_chunk::<R>(env, format, &shape, &data[r.clone()]))
+                    .map(|r| parse_chunk::<R>(env, format, &shape, pool, &data[r.clone()]))
                     .collect::<Vec<_>>()
             },
         );
+        let mut outs_ok = Vec::with_capacity(outs.len());
+        let mut bases = Vec::with_capacity(outs.len());
         let mut base = line_base;
-        for (r, out) in ranges.iter().zip(outs) {
+        for out in outs {
             let Some(out) = out else {
                 return Err(FileError::NotUtf8);
             };
-            let text = &data[r.clone()];
-            let lines = out.lines;
-            sink.absorb(out, env, base, &|s: Span| {
-                String::from_utf8_lossy(&text[s.start..s.end]).into_owned()
-            });
-            base += lines;
+            bases.push(base);
+            base += out.lines;
+            outs_ok.push(out);
         }
         line_base = base;
+        sink.absorb(outs_ok, env, &bases, &|c: usize, s: Span| {
+            String::from_utf8_lossy(&data[ranges[c].start + s.start..ranges[c].start + s.end])
+                .into_owned()
+        });
         eof = read.map_err(io_err(path))?;
         std::mem::swap(&mut buf, &mut next);
         pos = 0;

@@ -6,7 +6,7 @@
 //! refused with a leading-zeros warning otherwise.
 
 use crate::fields::{Layout, Problem, Row};
-use crate::load::{ChunkOut, Env, Span};
+use crate::load::{ChunkOut, Env, Pool, Span};
 use crate::tables::Record;
 use medfund_contract::schema::TableSpec;
 use memchr::memchr_iter;
@@ -91,11 +91,11 @@ fn parse_line<'a>(
 }
 
 /// Parses a chunk of whole lines.
-pub(crate) fn parse_chunk<R: Record>(env: &Env, text: &str) -> ChunkOut<R> {
+pub(crate) fn parse_chunk<R: Record>(env: &Env, pool: &Pool<R>, text: &str) -> ChunkOut<R> {
     let spec = env.table.spec();
     let layout = Layout::identity(spec);
     let b = text.as_bytes();
-    let mut out = ChunkOut::with_capacity(b.len() / 200 + 1);
+    let mut out = pool.take(b.len() / 200 + 1);
     let mut vals: Vec<Cow<str>> = Vec::with_capacity(spec.columns.len());
     let mut numeric = vec![false; spec.columns.len()];
     let mut start = 0;

@@ -10,9 +10,11 @@ use crate::{
 use ahash::RandomState;
 use medfund_contract::records::*;
 use medfund_contract::schema::Table;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// What a chunk parser needs to know about the table and the file.
 pub(crate) struct Env<'e, 'k> {
@@ -127,99 +129,260 @@ impl Hasher for IdHasher {
     }
 }
 
+type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
+/// Number of independent dedupe shards (worked on in parallel).
+const SHARDS: usize = 64;
+
+/// The shard of a key hash. Bits 32..38 are used because the hash map itself uses the top bits
+/// (control bytes) and the low bits (bucket index), which must stay varied inside a shard.
+#[inline]
+fn shard_of(h: u64) -> usize {
+    ((h >> 32) as usize) & (SHARDS - 1)
+}
+
+/// The first record of every key whose hash falls in this shard.
+#[derive(Default)]
+struct Shard {
+    /// Key hash → ordinal (position among all records offered to the table) of the first record
+    /// with that key.
+    first: IdMap<u32>,
+    /// Further records whose different keys share a 64-bit hash (practically never used).
+    collisions: IdMap<Vec<u32>>,
+}
+
+/// Recycled chunk buffers: the record vectors of a chunk are tens of megabytes, and fresh ones
+/// would be page-faulted in again for every block.
+pub(crate) struct Pool<R>(Mutex<Vec<ChunkOut<R>>>);
+
+impl<R: Record> Pool<R> {
+    /// A cleared chunk output with room for about `n` records.
+    pub fn take(&self, n: usize) -> ChunkOut<R> {
+        let got = self.0.lock().ok().and_then(|mut v| v.pop());
+        match got {
+            Some(mut o) => {
+                o.rows.reserve(n);
+                o.hashes.reserve(n);
+                o.spans.reserve(n);
+                o
+            }
+            None => ChunkOut::with_capacity(n),
+        }
+    }
+
+    fn give(&self, mut o: ChunkOut<R>) {
+        o.rows.clear();
+        o.hashes.clear();
+        o.spans.clear();
+        o.quarantine.clear();
+        o.read = 0;
+        o.lines = 0;
+        o.unknown_catalog = 0;
+        o.cache = RefCache::default();
+        if let Ok(mut v) = self.0.lock() {
+            v.push(o);
+        }
+    }
+}
+
 /// One table being assembled from its files.
 pub(crate) struct Sink<R> {
     pub rows: Vec<R>,
-    /// Key hash → index of the first record with that key.
-    first: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
-    /// Further records whose different keys share a 64-bit hash (practically never used).
-    collisions: HashMap<u64, Vec<u32>, BuildHasherDefault<IdHasher>>,
+    /// Ordinal of every record offered (kept or not) → its index in `rows` (`u32::MAX` if dropped).
+    ord_to_row: Vec<u32>,
+    shards: Vec<Shard>,
     pub stats: TableStats,
     pub quarantine: Vec<Quarantined>,
     pub unknown_catalog: u64,
+    pub pool: Pool<R>,
 }
 
 impl<R: Record> Sink<R> {
     pub fn new() -> Self {
         Sink {
             rows: Vec::new(),
-            first: HashMap::default(),
-            collisions: HashMap::default(),
+            ord_to_row: Vec::new(),
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             stats: TableStats::default(),
             quarantine: Vec::new(),
             unknown_catalog: 0,
+            pool: Pool(Mutex::new(Vec::new())),
         }
     }
 
     /// Reserves room for about `n` more records (estimated from the file size).
     pub fn reserve(&mut self, n: usize) {
         self.rows.reserve(n);
-        self.first.reserve(n);
+        self.ord_to_row.reserve(n);
+        for s in &mut self.shards {
+            s.first.reserve(n / SHARDS + 1);
+        }
     }
 
-    /// Adds a chunk's output in file order. `line_base` is the 1-based line of the chunk's first
-    /// line; `raw` gives back the original text of a span (for refusing a conflicting duplicate).
+    /// Adds a block's chunks in file order. `bases[c]` is the 1-based line of chunk `c`'s first
+    /// line; `raw(c, span)` gives back the original text of a record (to quarantine a conflicting
+    /// duplicate).
+    ///
+    /// Dedupe runs in parallel over hash shards, each seeing its records in file order, so the
+    /// first record of a key is kept whatever the thread timing. The kept records are then moved
+    /// into `rows` in parallel, each chunk into its own slice of the spare capacity.
     pub fn absorb(
         &mut self,
-        out: ChunkOut<R>,
+        mut outs: Vec<ChunkOut<R>>,
         env: &Env,
-        line_base: u64,
-        raw: &dyn Fn(Span) -> String,
+        bases: &[u64],
+        raw: &(dyn Fn(usize, Span) -> String + Sync),
     ) {
-        self.stats.read += out.read;
-        self.stats.quarantined += out.quarantine.len() as u64;
-        self.unknown_catalog += out.unknown_catalog;
-        self.quarantine
-            .extend(out.quarantine.into_iter().map(|mut q| {
-                q.line += line_base;
+        for (o, &base) in outs.iter_mut().zip(bases) {
+            self.stats.read += o.read;
+            self.stats.quarantined += o.quarantine.len() as u64;
+            self.unknown_catalog += o.unknown_catalog;
+            self.quarantine.extend(o.quarantine.drain(..).map(|mut q| {
+                q.line += base;
                 q
             }));
-        for ((r, h), span) in out.rows.into_iter().zip(out.hashes).zip(out.spans) {
-            let earlier = match self.first.get(&h) {
-                None => {
-                    self.first.insert(h, self.rows.len() as u32);
-                    self.rows.push(r);
-                    continue;
-                }
-                Some(&i) if self.rows[i as usize].same_key(&r) => Some(i as usize),
-                Some(_) => self.collisions.get(&h).and_then(|v| {
-                    v.iter()
-                        .map(|&i| i as usize)
-                        .find(|&i| self.rows[i].same_key(&r))
-                }),
-            };
-            match earlier {
-                None => {
-                    self.collisions
-                        .entry(h)
-                        .or_default()
-                        .push(self.rows.len() as u32);
-                    self.rows.push(r);
-                }
-                Some(i) => {
-                    if r.unknown_catalog(env.refs) {
-                        self.unknown_catalog -= 1;
-                    }
-                    if self.rows[i] == r {
-                        self.stats.duplicates += 1;
-                    } else {
-                        let cols = R::TABLE.spec().key.join(", ");
-                        let key = r.key_text();
-                        self.stats.quarantined += 1;
-                        self.quarantine.push(Quarantined {
-                            table: env.table,
-                            file: env.file.to_path_buf(),
-                            line: line_base + span.line,
-                            column: None,
-                            reason_zh: format!("主键 ({cols}) = {key} 重复且内容与先出现的记录不同，已保留先出现的记录"),
-                            reason_en: format!(
-                                "duplicate key ({cols}) = {key} with content different from an earlier record; the earlier record is kept"
-                            ),
-                            raw: raw(span),
-                        });
-                    }
-                }
+        }
+        // Block-local ordinals: chunk c's records are starts[c]..starts[c + 1].
+        let mut starts = Vec::with_capacity(outs.len() + 1);
+        let mut total = 0usize;
+        for o in &outs {
+            starts.push(total);
+            total += o.rows.len();
+        }
+        starts.push(total);
+        let locate = |k: usize| -> (usize, usize) {
+            let c = starts.partition_point(|&s| s <= k) - 1;
+            (c, k - starts[c])
+        };
+        let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); SHARDS];
+        for (c, o) in outs.iter().enumerate() {
+            for (i, &h) in o.hashes.iter().enumerate() {
+                buckets[shard_of(h)].push((starts[c] + i) as u32);
             }
+        }
+
+        // 1. Decide, per shard in parallel: (ordinal, is exact duplicate) for refused records.
+        let block_ord = self.ord_to_row.len();
+        let rows = &self.rows;
+        let ord_to_row = &self.ord_to_row;
+        let outs_ref = &outs;
+        let get = |ord: u32| -> &R {
+            let ord = ord as usize;
+            if ord >= block_ord {
+                let (c, i) = locate(ord - block_ord);
+                &outs_ref[c].rows[i]
+            } else {
+                &rows[ord_to_row[ord] as usize]
+            }
+        };
+        let mut verdicts: Vec<(u32, bool)> = self
+            .shards
+            .par_iter_mut()
+            .zip(buckets.par_iter())
+            .map(|(sh, bucket)| {
+                let mut v = Vec::new();
+                for &k in bucket {
+                    let (c, i) = locate(k as usize);
+                    let (r, h) = (&outs_ref[c].rows[i], outs_ref[c].hashes[i]);
+                    let ord = (block_ord + k as usize) as u32;
+                    let earlier = match sh.first.entry(h) {
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(ord);
+                            continue;
+                        }
+                        std::collections::hash_map::Entry::Occupied(e)
+                            if get(*e.get()).same_key(r) =>
+                        {
+                            Some(*e.get())
+                        }
+                        std::collections::hash_map::Entry::Occupied(_) => sh
+                            .collisions
+                            .get(&h)
+                            .and_then(|l| l.iter().copied().find(|&j| get(j).same_key(r))),
+                    };
+                    match earlier {
+                        Some(e) => v.push((k, get(e) == r)),
+                        None => sh.collisions.entry(h).or_default().push(ord),
+                    }
+                }
+                v
+            })
+            .flatten()
+            .collect();
+        verdicts.sort_unstable_by_key(|v| v.0);
+
+        // 2. Account for the refused ones, in file order.
+        let mut dropped = vec![false; total];
+        for &(k, dup) in &verdicts {
+            dropped[k as usize] = true;
+            let (c, i) = locate(k as usize);
+            let r = &outs[c].rows[i];
+            if r.unknown_catalog(env.refs) {
+                self.unknown_catalog -= 1;
+            }
+            if dup {
+                self.stats.duplicates += 1;
+            } else {
+                let span = outs[c].spans[i];
+                let cols = R::TABLE.spec().key.join(", ");
+                let key = r.key_text();
+                self.stats.quarantined += 1;
+                self.quarantine.push(Quarantined {
+                    table: env.table,
+                    file: env.file.to_path_buf(),
+                    line: bases[c] + span.line,
+                    column: None,
+                    reason_zh: format!("主键 ({cols}) = {key} 重复且内容与先出现的记录不同，已保留先出现的记录"),
+                    reason_en: format!(
+                        "duplicate key ({cols}) = {key} with content different from an earlier record; the earlier record is kept"
+                    ),
+                    raw: raw(c, span),
+                });
+            }
+        }
+        let base_len = self.rows.len();
+        let mut kept = 0usize;
+        self.ord_to_row.extend(dropped.iter().map(|d| {
+            if *d {
+                u32::MAX
+            } else {
+                kept += 1;
+                (base_len + kept - 1) as u32
+            }
+        }));
+
+        // 3. Move the kept records into place, chunks in parallel.
+        self.rows.reserve(kept);
+        let mut spare = &mut self.rows.spare_capacity_mut()[..kept];
+        let mut slots = Vec::with_capacity(outs.len());
+        for c in 0..outs.len() {
+            let n = dropped[starts[c]..starts[c + 1]]
+                .iter()
+                .filter(|d| !**d)
+                .count();
+            let (head, tail) = spare.split_at_mut(n);
+            slots.push(head);
+            spare = tail;
+        }
+        outs.par_iter_mut()
+            .zip(slots)
+            .enumerate()
+            .for_each(|(c, (o, slot))| {
+                let drops = &dropped[starts[c]..starts[c + 1]];
+                let mut j = 0;
+                for (r, d) in o.rows.drain(..).zip(drops) {
+                    if !d {
+                        slot[j].write(r);
+                        j += 1;
+                    }
+                }
+            });
+        // SAFETY: the slots handed out above cover exactly `kept` elements after the old length,
+        // and every chunk wrote one record into each of its slots (its kept count).
+        unsafe { self.rows.set_len(base_len + kept) };
+
+        for o in outs {
+            self.pool.give(o);
         }
     }
 }

@@ -198,10 +198,11 @@ pub(crate) fn read_parquet<R: Record>(
             .step_by(ROWS_PER_TASK)
             .map(|s| (s, (s + ROWS_PER_TASK).min(n)))
             .collect();
+        let pool = &sink.pool;
         let outs: Vec<ChunkOut<R>> = ranges
             .par_iter()
             .map(|&(s, e)| {
-                let mut out = ChunkOut::with_capacity(e - s);
+                let mut out = pool.take(e - s);
                 let mut vals: Vec<Cow<str>> = Vec::with_capacity(cols.len());
                 for row in s..e {
                     vals.clear();
@@ -226,14 +227,15 @@ pub(crate) fn read_parquet<R: Record>(
                 out
             })
             .collect();
+        let mut bases = Vec::with_capacity(outs.len());
         let mut base = row_base;
-        for out in outs {
-            let lines = out.lines;
-            sink.absorb(out, env, base, &|s: Span| {
-                raw_json(&cols, &col_names, s.start)
-            });
-            base += lines;
+        for out in &outs {
+            bases.push(base);
+            base += out.lines;
         }
+        sink.absorb(outs, env, &bases, &|_: usize, s: Span| {
+            raw_json(&cols, &col_names, s.start)
+        });
         row_base += n as u64;
     }
     Ok(SourceFile {

@@ -1,0 +1,152 @@
+//! Throughput of the CSV path on a synthetic batch (ignored by default; run with
+//! `MEDFUND_BENCH_LINES=10000000 cargo test --release -p medfund-ingest --test bench -- --ignored --nocapture`).
+//!
+//! The batch has one fee line per ~140 bytes, 10 lines per visit and settlement, so every
+//! reference resolves, as in a real month.
+
+use medfund_ingest::{read_batch, Options};
+use std::io::{BufWriter, Write};
+use std::time::Instant;
+
+fn write_batch(dir: &std::path::Path, lines: u64) -> u64 {
+    let visits = lines.div_ceil(10);
+    let persons = (visits / 5).max(1);
+    let mut w = BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(dir.join("fixmedins.csv")).unwrap(),
+    );
+    writeln!(
+        w,
+        "fixmedins_code,fixmedins_name,fixmedins_type,hosp_lv,admdvs"
+    )
+    .unwrap();
+    for h in 0..50 {
+        writeln!(w, "H110101{h:05},医院{h},1,2,110101").unwrap();
+    }
+    drop(w);
+    let mut w =
+        BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("psn.csv")).unwrap());
+    writeln!(w, "psn_no,gend,brdy,insutype,insuplc_admdvs").unwrap();
+    for p in 0..persons {
+        writeln!(
+            w,
+            "P{p:09},{},1980-01-{:02},310,110101",
+            1 + p % 2,
+            1 + p % 28
+        )
+        .unwrap();
+    }
+    drop(w);
+    let mut m = BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(dir.join("mdtrt.csv")).unwrap(),
+    );
+    let mut s = BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(dir.join("setl.csv")).unwrap(),
+    );
+    writeln!(
+        m,
+        "mdtrt_id,psn_no,fixmedins_code,med_type,begntime,endtime,diag_code"
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "setl_id,mdtrt_id,psn_no,fixmedins_code,setl_time,medfee_sumamt,hifp_pay"
+    )
+    .unwrap();
+    for v in 0..visits {
+        let (p, h) = (v % persons, v % 50);
+        writeln!(
+            m,
+            "M{v:010},P{p:09},H110101{h:05},11,2024-03-01 08:00:00,,E11.900"
+        )
+        .unwrap();
+        writeln!(
+            s,
+            "S{v:010},M{v:010},P{p:09},H110101{h:05},2024-03-01 10:00:00,100.00,70.00"
+        )
+        .unwrap();
+    }
+    drop((m, s));
+    let mut f =
+        BufWriter::with_capacity(1 << 22, std::fs::File::create(dir.join("fee.csv")).unwrap());
+    writeln!(f, "feedetl_sn,mdtrt_id,setl_id,psn_no,fixmedins_code,fee_ocur_time,med_list_codg,cnt,pric,det_item_fee_sumamt,bilg_dr_codg,hi_rxno,drug_trac_codg").unwrap();
+    for i in 0..lines {
+        let v = i / 10;
+        let (p, h) = (v % persons, v % 50);
+        let cnt = 1 + i % 3;
+        let pric_fen = 100 + (i * 37) % 9000;
+        writeln!(
+            f,
+            "{:04},M{v:010},S{v:010},P{p:09},H110101{h:05},2024-03-01 09:{:02}:00,XL02BBA326A0010101021{:02},{cnt},{}.{:02}0000,{}.{:02},D110101000123,,",
+            i % 10,
+            i % 60,
+            i % 100,
+            pric_fen / 100,
+            pric_fen % 100,
+            cnt * pric_fen / 100,
+            cnt * pric_fen % 100
+        )
+        .unwrap();
+    }
+    f.flush().unwrap();
+    std::fs::metadata(dir.join("fee.csv")).unwrap().len()
+}
+
+#[test]
+#[ignore]
+fn fee_csv_throughput() {
+    let lines: u64 = std::env::var("MEDFUND_BENCH_LINES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000_000);
+    let dir =
+        tempfile::tempdir_in(std::env::var("MEDFUND_BENCH_DIR").unwrap_or_else(|_| "/tmp".into()))
+            .unwrap();
+    let t = Instant::now();
+    let bytes = write_batch(dir.path(), lines);
+    eprintln!(
+        "generated {lines} fee lines ({:.0} MB) in {:.1}s",
+        bytes as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    for threads in [0, 1] {
+        let t = Instant::now();
+        let ing = read_batch(
+            dir.path(),
+            &Options {
+                threads,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(
+            ing.batch.fee.len() as u64,
+            lines,
+            "{:?}",
+            ing.quarantine.first()
+        );
+        assert_eq!(ing.quarantine.len(), 0);
+        let all: u64 = ing.stats.values().map(|s| s.read).sum();
+        eprintln!(
+            "threads={threads}: whole batch ({all} records) in {secs:.2}s; fee.csv {:.0} MB/s, {:.2} M lines/s",
+            bytes as f64 / 1e6 / secs,
+            lines as f64 / 1e6 / secs
+        );
+    }
+    let t = Instant::now();
+    let fee_only = medfund_ingest::read_table_file(
+        &dir.path().join("fee.csv"),
+        medfund_contract::schema::Table::Fee,
+        &Options::default(),
+    )
+    .unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!(
+        "fee.csv alone (no reference checks): {secs:.2}s, {:.0} MB/s, {:.2} M lines/s",
+        bytes as f64 / 1e6 / secs,
+        fee_only.batch.fee.len() as f64 / 1e6 / secs
+    );
+}
