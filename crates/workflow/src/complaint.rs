@@ -393,6 +393,7 @@ impl Workflow<'_> {
     pub fn propose_reward(&mut self, actor: &Actor, id: i64) -> Result<Complaint> {
         actor.require(Perm::ComplaintHandle)?;
         let c = self.load_complaint(actor, id)?;
+        c.state.ensure(ComplaintState::RewardProposed)?;
         let value = c.case_value.unwrap_or(Fen(0));
         let reward = reward_for(&self.policy.reward, value).ok_or_else(|| validation("案值为 0，不予奖励 / no confirmed value, no reward"))?;
         self.complaint_step(
