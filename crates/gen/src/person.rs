@@ -646,7 +646,7 @@ pub fn clean_year(b: &mut Build, out: &mut Vec<Visit>) {
             "11"
         };
         for m in 0..12 {
-            if !b.rng.chance(0.6) {
+            if !b.rng.chance(0.45) {
                 continue;
             }
             let first = (ctx.days.date_of(0).with_month0(m).expect("month") - ctx.days.start)
@@ -697,11 +697,11 @@ pub fn clean_year(b: &mut Build, out: &mut Vec<Visit>) {
 
     // Acute outpatient visits.
     let lambda_op = match age_mid {
-        0..=6 => 3.0,
-        7..=14 => 1.8,
-        15..=44 => 1.6,
-        45..=64 => 2.2,
-        _ => 3.0,
+        0..=6 => 3.5,
+        7..=14 => 2.2,
+        15..=44 => 2.0,
+        45..=64 => 2.6,
+        _ => 3.4,
     };
     let acute_op = [0usize, 1, 2, 7, 13, 14, 17];
     for _ in 0..b.rng.poisson(lambda_op) {
