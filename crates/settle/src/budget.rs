@@ -164,14 +164,22 @@ pub struct BudgetLine {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BudgetError {
     #[error("机构 {code} 的 {field} 为负数 ({value})，总额预算与基金支出不能为负，请核对数据 / {field} of {code} is negative")]
-    Negative { code: String, field: &'static str, value: Fen },
+    Negative {
+        code: String,
+        field: &'static str,
+        value: Fen,
+    },
     #[error("机构 {code} 在输入中出现多次，请每个机构只保留一行 / {code} appears more than once")]
     Duplicate { code: String },
 }
 
 fn check_non_negative(code: &Code, field: &'static str, v: Fen) -> Result<(), BudgetError> {
     if v.is_negative() {
-        return Err(BudgetError::Negative { code: code.to_string(), field, value: v });
+        return Err(BudgetError::Negative {
+            code: code.to_string(),
+            field,
+            value: v,
+        });
     }
     Ok(())
 }
@@ -253,12 +261,17 @@ pub fn settle(input: &BudgetInput, policy: &BudgetPolicy) -> Result<BudgetLine, 
 }
 
 /// Settles every institution, refusing duplicates (one row per institution and year).
-pub fn settle_all(inputs: &[BudgetInput], policy: &BudgetPolicy) -> Result<Vec<BudgetLine>, BudgetError> {
+pub fn settle_all(
+    inputs: &[BudgetInput],
+    policy: &BudgetPolicy,
+) -> Result<Vec<BudgetLine>, BudgetError> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(inputs.len());
     for i in inputs {
         if !seen.insert(i.fixmedins_code.clone()) {
-            return Err(BudgetError::Duplicate { code: i.fixmedins_code.to_string() });
+            return Err(BudgetError::Duplicate {
+                code: i.fixmedins_code.to_string(),
+            });
         }
         out.push(settle(i, policy)?);
     }
@@ -415,8 +428,11 @@ pub fn early_warning(
         return None;
     };
     let used = (c > 0).then(|| Rate(div_round_half_up(s * one, c) as i64));
-    let pace_limit = Rate(div_round_half_up(month as i128 * (one + policy.warn_tolerance.0 as i128), 12) as i64);
-    let used_txt = used.map(|u| format!("{}%", percent_text(u))).unwrap_or_else(|| "—".into());
+    let pace_limit =
+        Rate(div_round_half_up(month as i128 * (one + policy.warn_tolerance.0 as i128), 12) as i64);
+    let used_txt = used
+        .map(|u| format!("{}%", percent_text(u)))
+        .unwrap_or_else(|| "—".into());
     let message = format!(
         "{fixmedins_code} 截至 {month} 月累计基金支出 {cumulative} 元，占年度总额 {cap} 元的 {used_txt}（时序进度上限 {}%）：{}",
         percent_text(pace_limit),
@@ -468,11 +484,18 @@ mod tests {
     #[test]
     fn domain_worked_example_over_cap_some_met() {
         // DOMAIN.md §6: O = 100,000 split 50,000/50,000; bears 15,000 + 5,000; paid 1,280,000.
-        let l = settle(&input("1000000", "200000", "1050000", "250000", Assessment::Some), &p()).unwrap();
+        let l = settle(
+            &input("1000000", "200000", "1050000", "250000", Assessment::Some),
+            &p(),
+        )
+        .unwrap();
         assert_eq!(l.cap, yuan("1200000"));
         assert_eq!(l.actual, yuan("1300000"));
         assert_eq!(l.overage, yuan("100000"));
-        assert_eq!((l.overage_in, l.overage_out), (yuan("50000"), yuan("50000")));
+        assert_eq!(
+            (l.overage_in, l.overage_out),
+            (yuan("50000"), yuan("50000"))
+        );
         assert_eq!((l.bears_in, l.bears_out), (yuan("15000"), yuan("5000")));
         assert_eq!(l.institution_bears, yuan("20000"));
         assert_eq!(l.fund_pays_overage, yuan("80000"));
@@ -483,7 +506,11 @@ mod tests {
     #[test]
     fn domain_worked_example_under_cap_reward() {
         // A = 1,050,000 ≤ C = 1,200,000: reward 30% × 150,000 = 45,000; paid 1,095,000.
-        let l = settle(&input("1000000", "200000", "900000", "150000", Assessment::Some), &p()).unwrap();
+        let l = settle(
+            &input("1000000", "200000", "900000", "150000", Assessment::Some),
+            &p(),
+        )
+        .unwrap();
         assert_eq!(l.reward, yuan("45000"));
         assert_eq!(l.overage, Fen::ZERO);
         assert_eq!(l.institution_bears, Fen::ZERO);
@@ -492,7 +519,11 @@ mod tests {
 
     #[test]
     fn over_cap_all_met_fund_pays_everything() {
-        let l = settle(&input("1000000", "200000", "1050000", "250000", Assessment::All), &p()).unwrap();
+        let l = settle(
+            &input("1000000", "200000", "1050000", "250000", Assessment::All),
+            &p(),
+        )
+        .unwrap();
         assert_eq!(l.institution_bears, Fen::ZERO);
         assert_eq!(l.fund_pays_overage, yuan("100000"));
         assert_eq!(l.payable, yuan("1300000"));
@@ -500,7 +531,11 @@ mod tests {
 
     #[test]
     fn over_cap_none_met_institution_bears_everything() {
-        let l = settle(&input("1000000", "200000", "1050000", "250000", Assessment::None), &p()).unwrap();
+        let l = settle(
+            &input("1000000", "200000", "1050000", "250000", Assessment::None),
+            &p(),
+        )
+        .unwrap();
         assert_eq!(l.institution_bears, yuan("100000"));
         assert_eq!(l.fund_pays_overage, Fen::ZERO);
         assert_eq!(l.payable, yuan("1200000"));
@@ -511,7 +546,11 @@ mod tests {
         // A_in 1,100,000 > C_in 1,000,000 by 100,000; A_out 150,000 under C_out 200,000 by 50,000.
         // O = 1,250,000 − 1,200,000 = 50,000, all in-city (the out-of-city excess is 0).
         // some: bears 30% × 50,000 = 15,000; paid 1,250,000 − 15,000 = 1,235,000.
-        let l = settle(&input("1000000", "200000", "1100000", "150000", Assessment::Some), &p()).unwrap();
+        let l = settle(
+            &input("1000000", "200000", "1100000", "150000", Assessment::Some),
+            &p(),
+        )
+        .unwrap();
         assert_eq!(l.overage, yuan("50000"));
         assert_eq!((l.overage_in, l.overage_out), (yuan("50000"), Fen::ZERO));
         assert_eq!(l.institution_bears, yuan("15000"));
@@ -522,7 +561,11 @@ mod tests {
     fn only_the_out_of_city_part_exceeds() {
         // A_in 950,000 under by 50,000; A_out 300,000 over C_out 200,000 by 100,000.
         // O = 1,250,000 − 1,200,000 = 50,000, all out-of-city; some: bears 10% = 5,000.
-        let l = settle(&input("1000000", "200000", "950000", "300000", Assessment::Some), &p()).unwrap();
+        let l = settle(
+            &input("1000000", "200000", "950000", "300000", Assessment::Some),
+            &p(),
+        )
+        .unwrap();
         assert_eq!((l.overage_in, l.overage_out), (Fen::ZERO, yuan("50000")));
         assert_eq!(l.institution_bears, yuan("5000"));
         assert_eq!(l.fund_pays_overage, yuan("45000"));
@@ -533,13 +576,21 @@ mod tests {
     fn odd_fen_split_follows_each_part_s_own_excess() {
         // C_in 100.00, C_out 100.00; A_in 100.02, A_out 100.01 → O = 3 fen, excesses 2 and 1 fen:
         // in-city part 3 × 2/3 = 2 fen, out-of-city 1 fen.
-        let l = settle(&input("100", "100", "100.02", "100.01", Assessment::Some), &p()).unwrap();
+        let l = settle(
+            &input("100", "100", "100.02", "100.01", Assessment::Some),
+            &p(),
+        )
+        .unwrap();
         assert_eq!((l.overage_in, l.overage_out), (Fen(2), Fen(1)));
         // bears: 30% × 2 fen = 0.6 → 1 fen; 10% × 1 fen = 0.1 → 0 fen; paid 200.03 − 0.01.
         assert_eq!((l.bears_in, l.bears_out), (Fen(1), Fen(0)));
         assert_eq!(l.payable, yuan("200.02"));
         // none met: bears the 3 fen whole.
-        let l = settle(&input("100", "100", "100.02", "100.01", Assessment::None), &p()).unwrap();
+        let l = settle(
+            &input("100", "100", "100.02", "100.01", Assessment::None),
+            &p(),
+        )
+        .unwrap();
         assert_eq!(l.institution_bears, Fen(3));
     }
 
@@ -579,7 +630,11 @@ mod tests {
         // In-city overage 0.05 yuan (5 fen): 30% = 1.5 fen → 2 fen (half up).
         // Out-of-city overage 0.05 yuan: 10% = 0.5 fen → 1 fen (half up). Bears 3 fen, not
         // round(1.5 + 0.5) = 2: each share is rounded separately per DOMAIN.md §6.
-        let l = settle(&input("100", "100", "100.05", "100.05", Assessment::Some), &p()).unwrap();
+        let l = settle(
+            &input("100", "100", "100.05", "100.05", Assessment::Some),
+            &p(),
+        )
+        .unwrap();
         assert_eq!((l.bears_in, l.bears_out), (Fen(2), Fen(1)));
         assert_eq!(l.institution_bears, Fen(3));
         assert_eq!(l.fund_pays_overage, Fen(7));
@@ -606,7 +661,10 @@ mod tests {
     #[test]
     fn exactly_at_the_cap_is_not_over_and_earns_no_reward() {
         let l = settle(&input("1000", "0", "1000", "0", Assessment::None), &p()).unwrap();
-        assert_eq!((l.reward, l.overage, l.payable), (Fen::ZERO, Fen::ZERO, yuan("1000")));
+        assert_eq!(
+            (l.reward, l.overage, l.payable),
+            (Fen::ZERO, Fen::ZERO, yuan("1000"))
+        );
     }
 
     #[test]
@@ -620,9 +678,18 @@ mod tests {
     #[test]
     fn refuses_negative_and_duplicate_rows() {
         let i = input("-1", "0", "0", "0", Assessment::All);
-        assert!(matches!(settle(&i, &p()), Err(BudgetError::Negative { field: "cap_in", .. })));
+        assert!(matches!(
+            settle(&i, &p()),
+            Err(BudgetError::Negative {
+                field: "cap_in",
+                ..
+            })
+        ));
         let a = input("1", "0", "0", "0", Assessment::All);
-        assert!(matches!(settle_all(&[a.clone(), a], &p()), Err(BudgetError::Duplicate { .. })));
+        assert!(matches!(
+            settle_all(&[a.clone(), a], &p()),
+            Err(BudgetError::Duplicate { .. })
+        ));
         assert_eq!(settle_all(&[], &p()).unwrap(), vec![]);
     }
 
@@ -632,16 +699,32 @@ mod tests {
         pol.reward_share = Rate::percent(50);
         pol.some_in_share = Rate::percent(20);
         pol.some_out_share = Rate::percent(0);
-        let l = settle(&input("1000000", "200000", "1050000", "250000", Assessment::Some), &pol).unwrap();
+        let l = settle(
+            &input("1000000", "200000", "1050000", "250000", Assessment::Some),
+            &pol,
+        )
+        .unwrap();
         assert_eq!(l.institution_bears, yuan("10000"));
-        let l = settle(&input("1000000", "200000", "900000", "150000", Assessment::Some), &pol).unwrap();
+        let l = settle(
+            &input("1000000", "200000", "900000", "150000", Assessment::Some),
+            &pol,
+        )
+        .unwrap();
         assert_eq!(l.reward, yuan("75000"));
     }
 
     #[test]
     fn totals_add_up() {
-        let a = settle(&input("1000000", "200000", "1050000", "250000", Assessment::Some), &p()).unwrap();
-        let b = settle(&input("1000000", "200000", "900000", "150000", Assessment::Some), &p()).unwrap();
+        let a = settle(
+            &input("1000000", "200000", "1050000", "250000", Assessment::Some),
+            &p(),
+        )
+        .unwrap();
+        let b = settle(
+            &input("1000000", "200000", "900000", "150000", Assessment::Some),
+            &p(),
+        )
+        .unwrap();
         let t = totals(&[a, b]);
         assert_eq!(t.institutions, 2);
         assert_eq!(t.payable, yuan("2375000"));
@@ -678,7 +761,7 @@ mod tests {
         let code: Code = "H33060400001".into();
         let cap = yuan("1200000");
         let pol = p(); // tolerance 10%, near cap 90%
-        // Month 6: pace limit 6/12 × 1.1 = 55%. 660,000 = 55% exactly → no warning; 1 fen more warns.
+                       // Month 6: pace limit 6/12 × 1.1 = 55%. 660,000 = 55% exactly → no warning; 1 fen more warns.
         assert!(early_warning(&code, cap, yuan("660000"), 6, &pol).is_none());
         let w = early_warning(&code, cap, yuan("660000.01"), 6, &pol).unwrap();
         assert_eq!(w.kind, WarningKind::Pace);
@@ -693,7 +776,12 @@ mod tests {
         let w = early_warning(&code, cap, yuan("1200000.01"), 12, &pol).unwrap();
         assert_eq!(w.kind, WarningKind::OverCap);
         // A zero cap with spending is over; without spending is fine.
-        assert_eq!(early_warning(&code, Fen::ZERO, Fen(1), 1, &pol).unwrap().kind, WarningKind::OverCap);
+        assert_eq!(
+            early_warning(&code, Fen::ZERO, Fen(1), 1, &pol)
+                .unwrap()
+                .kind,
+            WarningKind::OverCap
+        );
         assert!(early_warning(&code, Fen::ZERO, Fen::ZERO, 1, &pol).is_none());
     }
 }

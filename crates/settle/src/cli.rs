@@ -195,7 +195,10 @@ fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
     match path {
         Some(p) => {
             if !p.exists() {
-                bail!("结算政策文件不存在 / policy file not found: {}", p.display());
+                bail!(
+                    "结算政策文件不存在 / policy file not found: {}",
+                    p.display()
+                );
             }
             Policy::load_file(p)
         }
@@ -212,7 +215,12 @@ fn user_of(o: &RunOptions) -> String {
 }
 
 fn open_store(data: &Path) -> anyhow::Result<Store> {
-    Store::open(data).with_context(|| format!("无法打开数据目录 / cannot open the store at {}", data.display()))
+    Store::open(data).with_context(|| {
+        format!(
+            "无法打开数据目录 / cannot open the store at {}",
+            data.display()
+        )
+    })
 }
 
 fn read_assessments(path: &Path) -> anyhow::Result<HashMap<Code, Assessment>> {
@@ -223,16 +231,21 @@ fn read_assessments(path: &Path) -> anyhow::Result<HashMap<Code, Assessment>> {
     let h = r.headers()?.clone();
     let col = |n: &str| h.iter().position(|c| c.trim_start_matches('\u{feff}') == n);
     let (Some(c), Some(i)) = (col("fixmedins_code"), col("indicators")) else {
-        bail!("{} 需要列 fixmedins_code 与 indicators / needs columns fixmedins_code and indicators", path.display());
+        bail!(
+            "{} 需要列 fixmedins_code 与 indicators / needs columns fixmedins_code and indicators",
+            path.display()
+        );
     };
     let mut out = HashMap::new();
     for rec in r.records() {
         let rec = rec?;
-        let a: Assessment = rec
-            .get(i)
-            .unwrap_or("")
-            .parse()
-            .map_err(|e: String| anyhow::anyhow!("{} 第 {} 行: {e}", path.display(), rec.position().map_or(0, |p| p.line())))?;
+        let a: Assessment = rec.get(i).unwrap_or("").parse().map_err(|e: String| {
+            anyhow::anyhow!(
+                "{} 第 {} 行: {e}",
+                path.display(),
+                rec.position().map_or(0, |p| p.line())
+            )
+        })?;
         out.insert(Code::from(rec.get(c).unwrap_or("")), a);
     }
     Ok(out)
@@ -267,7 +280,12 @@ fn run_budget(data: &Path, a: &BudgetArgs) -> anyhow::Result<()> {
                 }
             }
             let lines = budget::settle_all(&inputs, &policy.budget)?;
-            service::BudgetOutcome { totals: budget::totals(&lines), lines, city: None, without_budget: Vec::new() }
+            service::BudgetOutcome {
+                totals: budget::totals(&lines),
+                lines,
+                city: None,
+                without_budget: Vec::new(),
+            }
         }
         None => {
             let s = store.insert(open_store(data)?);
@@ -296,15 +314,28 @@ fn run_budget(data: &Path, a: &BudgetArgs) -> anyhow::Result<()> {
         store = Some(open_store(data)?);
     }
     if let Some(x) = &a.xlsx {
-        let names = store.as_mut().map(|s| s.fixmedins().map(|f| service::names(&f))).transpose()?.unwrap_or_default();
+        let names = store
+            .as_mut()
+            .map(|s| s.fixmedins().map(|f| service::names(&f)))
+            .transpose()?
+            .unwrap_or_default();
         files::write_budget_xlsx(x, a.year, &outcome.lines, t, &names)?;
         say(format!("Excel 结算表 / sheet: {}", x.display()));
     }
     if !a.run.no_store {
         let s = store.as_mut().expect("opened above");
-        let source = a.input.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "store".into());
+        let source = a
+            .input
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "store".into());
         let user = user_of(&a.run);
-        let meta = RunMeta { year: a.year, user: &user, source: &source, params: params_json(&policy, "budget") };
+        let meta = RunMeta {
+            year: a.year,
+            user: &user,
+            source: &source,
+            params: params_json(&policy, "budget"),
+        };
         let id = runs::store_run(s.db(), &meta, RunData::Budget(&outcome.lines))?;
         say(format!("已保存结算批次 #{id}（草稿），提交审批：medfund settle status {id} --to submitted / stored as run #{id} (draft)"));
     }
@@ -314,7 +345,10 @@ fn run_budget(data: &Path, a: &BudgetArgs) -> anyhow::Result<()> {
 fn run_points(data: &Path, scheme: Scheme, a: &PointArgs) -> anyhow::Result<()> {
     let policy = load_policy(a.run.policy.as_deref())?;
     let budget: Fen = a.budget.replace(',', "").parse().map_err(|e| {
-        anyhow::anyhow!("--budget '{}' 不是金额（元，最多 2 位小数） / not an amount in yuan: {e}", a.budget)
+        anyhow::anyhow!(
+            "--budget '{}' 不是金额（元，最多 2 位小数） / not an amount in yuan: {e}",
+            a.budget
+        )
     })?;
     let pp = match scheme {
         Scheme::Drg => &policy.drg,
@@ -361,7 +395,13 @@ fn run_points(data: &Path, scheme: Scheme, a: &PointArgs) -> anyhow::Result<()> 
     ];
     let counts: Vec<String> = kinds
         .iter()
-        .map(|k| format!("{} {}", k.zh(), result.case_points.iter().filter(|c| c.kind == *k).count()))
+        .map(|k| {
+            format!(
+                "{} {}",
+                k.zh(),
+                result.case_points.iter().filter(|c| c.kind == *k).count()
+            )
+        })
         .collect();
     say(format!("病例类型 / case kinds: {}", counts.join("，")));
     if let Some((ng, np)) = skipped.filter(|s| s.0 + s.1 > 0) {
@@ -372,15 +412,28 @@ fn run_points(data: &Path, scheme: Scheme, a: &PointArgs) -> anyhow::Result<()> 
         store = Some(open_store(data)?);
     }
     if let Some(x) = &a.xlsx {
-        let names = store.as_mut().map(|s| s.fixmedins().map(|f| service::names(&f))).transpose()?.unwrap_or_default();
+        let names = store
+            .as_mut()
+            .map(|s| s.fixmedins().map(|f| service::names(&f)))
+            .transpose()?
+            .unwrap_or_default();
         files::write_points_xlsx(x, scheme, a.year, &result, &names, pp)?;
         say(format!("Excel 结算表 / workbook: {}", x.display()));
     }
     if !a.run.no_store {
         let s = store.as_mut().expect("opened above");
-        let source = a.input.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "store".into());
+        let source = a
+            .input
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "store".into());
         let user = user_of(&a.run);
-        let meta = RunMeta { year: a.year, user: &user, source: &source, params: params_json(&policy, scheme.code()) };
+        let meta = RunMeta {
+            year: a.year,
+            user: &user,
+            source: &source,
+            params: params_json(&policy, scheme.code()),
+        };
         let id = runs::store_run(s.db(), &meta, RunData::Points(scheme, &result))?;
         say(format!("已保存结算批次 #{id}（草稿），提交审批：medfund settle status {id} --to submitted / stored as run #{id} (draft)"));
     }
@@ -410,7 +463,12 @@ fn run_warn(data: &Path, a: &WarnArgs) -> anyhow::Result<()> {
         None => service::warnings_from_store(&mut open_store(data)?, a.year, a.month, &policy)?,
     };
     files::write_warnings_csv(&a.out, &warnings)?;
-    say(format!("{} 年截至 {} 月：{} 家机构触发总额预警 / institutions warned", a.year, a.month, warnings.len()));
+    say(format!(
+        "{} 年截至 {} 月：{} 家机构触发总额预警 / institutions warned",
+        a.year,
+        a.month,
+        warnings.len()
+    ));
     Ok(())
 }
 
@@ -422,7 +480,14 @@ fn run_runs(data: &Path, a: &RunsArgs) -> anyhow::Result<()> {
         None => None,
     };
     let mut store = open_store(data)?;
-    let list = runs::list_runs(store.db(), &RunFilter { kind: a.kind.clone(), year: a.year, status })?;
+    let list = runs::list_runs(
+        store.db(),
+        &RunFilter {
+            kind: a.kind.clone(),
+            year: a.year,
+            status,
+        },
+    )?;
     if list.is_empty() {
         println!("没有结算批次 / no settlement runs");
         return Ok(());
@@ -481,7 +546,11 @@ fn run_show(data: &Path, a: &ShowArgs) -> anyhow::Result<()> {
             files::write_budget_xlsx(x, run.year, &lines, &budget::totals(&lines), &names)?;
         }
     } else {
-        let scheme = if run.kind == "drg" { Scheme::Drg } else { Scheme::Dip };
+        let scheme = if run.kind == "drg" {
+            Scheme::Drg
+        } else {
+            Scheme::Dip
+        };
         let lines = runs::point_lines(store.db(), run.id)?;
         let groups = runs::point_groups(store.db(), run.id)?;
         let result = stored_point_settlement(&run, lines, groups);
@@ -489,7 +558,8 @@ fn run_show(data: &Path, a: &ShowArgs) -> anyhow::Result<()> {
             files::write_institutions_csv(o, &result)?;
         }
         if let Some(x) = &a.xlsx {
-            let pp: crate::policy::PointPolicy = serde_json::from_value(run.params.clone()).unwrap_or_default();
+            let pp: crate::policy::PointPolicy =
+                serde_json::from_value(run.params.clone()).unwrap_or_default();
             files::write_points_xlsx(x, scheme, run.year, &result, &names, &pp)?;
         }
     }
@@ -506,7 +576,12 @@ fn stored_point_settlement(
     use crate::points::{GroupLine, LevelFactor, Points};
     let mut gl: Vec<GroupLine> = Vec::new();
     for g in groups {
-        let f = LevelFactor { hosp_lv: g.hosp_lv, cases: g.level_cases, mean_cost: g.level_mean_cost, factor: g.factor };
+        let f = LevelFactor {
+            hosp_lv: g.hosp_lv,
+            cases: g.level_cases,
+            mean_cost: g.level_mean_cost,
+            factor: g.factor,
+        };
         match gl.last_mut().filter(|l| l.group == g.group.as_str()) {
             Some(l) => l.factors.push(f),
             None => gl.push(GroupLine {
@@ -527,7 +602,11 @@ fn stored_point_settlement(
         budget: run.budget.unwrap_or_default(),
         cases,
         total_cost,
-        mean_cost: if cases > 0 { Fen(total_cost.0 / cases as i64) } else { Fen::ZERO },
+        mean_cost: if cases > 0 {
+            Fen(total_cost.0 / cases as i64)
+        } else {
+            Fen::ZERO
+        },
         total_points: run.total_points.unwrap_or_default(),
         point_value: run.point_value.unwrap_or_default(),
         paid: run.total_payable,
@@ -540,10 +619,21 @@ fn stored_point_settlement(
 
 fn run_status(data: &Path, a: &StatusArgs) -> anyhow::Result<()> {
     let to = RunStatus::parse(&a.to).with_context(|| {
-        format!("状态 '{}' 无效，应为 submitted、approved、rejected 或 draft / unknown status", a.to)
+        format!(
+            "状态 '{}' 无效，应为 submitted、approved、rejected 或 draft / unknown status",
+            a.to
+        )
     })?;
     let mut store = open_store(data)?;
     let r = runs::set_status(store.db(), a.run_id, to, &a.user, a.reason.as_deref())?;
-    println!("结算批次 #{} 已变更为「{}」（{}，{}） / run #{} is now {}", r.id, r.status.zh(), r.status_by, r.status_at, r.id, r.status.code());
+    println!(
+        "结算批次 #{} 已变更为「{}」（{}，{}） / run #{} is now {}",
+        r.id,
+        r.status.zh(),
+        r.status_by,
+        r.status_at,
+        r.id,
+        r.status.code()
+    );
     Ok(())
 }

@@ -11,7 +11,11 @@ use crate::policy::Policy;
 use medfund_contract::Fen;
 
 /// Settles DIP cases against the year's DIP fund budget.
-pub fn settle_dip(cases: &[Case], budget: Fen, policy: &Policy) -> Result<PointSettlement, PointError> {
+pub fn settle_dip(
+    cases: &[Case],
+    budget: Fen,
+    policy: &Policy,
+) -> Result<PointSettlement, PointError> {
     settle_points(cases, budget, &policy.dip)
 }
 
@@ -55,14 +59,26 @@ mod tests {
         assert_eq!(g("I63.9").base_points, Points(1_222_222));
         assert_eq!(g("K80.2").base_points, Points(733_333));
         // B 8,000: normal, 122.2222 × 1.25 = 152.77775 → 152.7778 (half up).
-        assert_eq!((r.case_points[0].kind, r.case_points[0].points), (CaseKind::Normal, Points(1_527_778)));
+        assert_eq!(
+            (r.case_points[0].kind, r.case_points[0].points),
+            (CaseKind::Normal, Points(1_527_778))
+        );
         // B 25,000 > 2 × 10,000 (secondary, k = 2): high, 152.7778 + 5,000 ÷ 8,181.81… × 100
         // = 152.7778 + 61.1111 = 213.8889.
-        assert_eq!((r.case_points[3].kind, r.case_points[3].points), (CaseKind::High, Points(2_138_889)));
+        assert_eq!(
+            (r.case_points[3].kind, r.case_points[3].points),
+            (CaseKind::High, Points(2_138_889))
+        );
         // C 9,000: normal, 122.2222 × 0.5 = 61.1111. C 1,000 < 4,000: low, 1,000 ÷ 8,181.81… ×
         // 100 = 12.2222.
-        assert_eq!((r.case_points[4].kind, r.case_points[4].points), (CaseKind::Normal, Points(611_111)));
-        assert_eq!((r.case_points[5].kind, r.case_points[5].points), (CaseKind::Low, Points(122_222)));
+        assert_eq!(
+            (r.case_points[4].kind, r.case_points[4].points),
+            (CaseKind::Normal, Points(611_111))
+        );
+        assert_eq!(
+            (r.case_points[5].kind, r.case_points[5].points),
+            (CaseKind::Low, Points(122_222))
+        );
         // K80.2: 73.3333 each.
         assert_eq!(r.case_points[6].points, Points(733_333));
         // B: 3 × 152.7778 + 213.8889 + 5 × 73.3333 = 458.3334 + 213.8889 + 366.6665 = 1,038.8888.

@@ -7,7 +7,11 @@ use crate::policy::Policy;
 use medfund_contract::Fen;
 
 /// Settles DRG cases against the year's DRG fund budget.
-pub fn settle_drg(cases: &[Case], budget: Fen, policy: &Policy) -> Result<PointSettlement, PointError> {
+pub fn settle_drg(
+    cases: &[Case],
+    budget: Fen,
+    policy: &Policy,
+) -> Result<PointSettlement, PointError> {
     settle_points(cases, budget, &policy.drg)
 }
 
@@ -82,7 +86,10 @@ mod tests {
         assert_eq!(g("GZ13").factors[0].factor, Rate(15_500));
         assert_eq!(g("GZ13").factors[1].factor, Rate(6_333));
         assert_eq!(g("ES31").base_points, Points(1_142_857));
-        assert_eq!((g("ES31").factors[0].factor, g("ES31").factors[1].factor), (Rate(10_500), Rate(9_667)));
+        assert_eq!(
+            (g("ES31").factors[0].factor, g("ES31").factors[1].factor),
+            (Rate(10_500), Rate(9_667))
+        );
         assert!(!g("ES31").small_group && g("XX11").small_group);
 
         let p = |i: usize| (r.case_points[i].kind, r.case_points[i].points);
@@ -120,10 +127,16 @@ mod tests {
         // Tertiary: 1,414.2861 × 167.665028 = 237,126.31858… → 237,126.32;
         // secondary: 971.4231 × 167.665028 = 162,873.67946… → 162,873.68.
         let t = &r.institutions[0];
-        assert_eq!((t.fixmedins_code.as_str(), t.cases, t.points), (T, 10, Points(14_142_861)));
+        assert_eq!(
+            (t.fixmedins_code.as_str(), t.cases, t.points),
+            (T, 10, Points(14_142_861))
+        );
         assert_eq!(t.payment, "237126.32".parse().unwrap());
         let s = &r.institutions[1];
-        assert_eq!((s.cases, s.points, s.payment), (14, Points(9_714_231), "162873.68".parse().unwrap()));
+        assert_eq!(
+            (s.cases, s.points, s.payment),
+            (14, Points(9_714_231), "162873.68".parse().unwrap())
+        );
         assert_eq!(r.paid, Fen::from_yuan(400_000));
         assert_eq!(r.residual, Fen::ZERO);
         assert_eq!(t.balance, t.payment);
@@ -133,7 +146,9 @@ mod tests {
     fn the_same_cost_is_high_at_secondary_but_not_at_tertiary() {
         // Two hospitals, one group of 6 cases: 5 × 1,000 and one 2,500 at the hospital under test.
         // m_g = 7,500 ÷ 6 = 1,250; 2,500 is exactly 2 × m_g: not high (strictly above is needed).
-        let mut v: Vec<Case> = (0..5).map(|i| case(&format!("A{i}"), S, 2, "G", 1_000)).collect();
+        let mut v: Vec<Case> = (0..5)
+            .map(|i| case(&format!("A{i}"), S, 2, "G", 1_000))
+            .collect();
         v.push(case("X", S, 2, "G", 2_500));
         let r = settle_drg(&v, Fen::from_yuan(100), &Policy::default()).unwrap();
         assert_eq!(r.case_points[5].kind, CaseKind::Normal);
@@ -149,14 +164,23 @@ mod tests {
 
     #[test]
     fn multipliers_are_parameters() {
-        let mut p = Policy::default();
-        p.drg = PointPolicy { small_group_min_cases: 4, low_ratio: Rate::percent(50), ..PointPolicy::default() };
+        let p = Policy {
+            drg: PointPolicy {
+                small_group_min_cases: 4,
+                low_ratio: Rate::percent(50),
+                ..PointPolicy::default()
+            },
+            ..Policy::default()
+        };
         let r = settle_drg(&cases(), Fen::from_yuan(400_000), &p).unwrap();
         // XX11 has 4 cases, no longer below the limit. Its m_g is 42,500; 10,000 < 0.5 × 42,500: low.
         assert_eq!(r.case_points[23].kind, CaseKind::Low);
         assert_eq!(r.case_points[20].kind, CaseKind::Normal);
         // GZ13 secondary 4,000 < 0.5 × 10,000 is now low: 4,000 ÷ 17,500 × 100 = 22.857142… → 22.8571.
-        assert_eq!((r.case_points[7].kind, r.case_points[7].points), (CaseKind::Low, Points(228_571)));
+        assert_eq!(
+            (r.case_points[7].kind, r.case_points[7].points),
+            (CaseKind::Low, Points(228_571))
+        );
     }
 
     #[test]
@@ -173,7 +197,10 @@ mod tests {
         p.drg.small_group_min_cases = 1;
         let r = settle_drg(&v, Fen::from_yuan(1), &p).unwrap();
         assert_eq!(r.point_value, PointValue(3_333));
-        assert!(r.institutions.iter().all(|i| i.points == Points(1_000_000) && i.payment == Fen(33)));
+        assert!(r
+            .institutions
+            .iter()
+            .all(|i| i.points == Points(1_000_000) && i.payment == Fen(33)));
         assert_eq!((r.paid, r.residual), (Fen(99), Fen(1)));
         // Budget 0.02 yuan: V = 0.02 ÷ 300 = 0.0000666… → 0.000067; 100 × 0.000067 = 0.0067 → 0.01.
         let r = settle_drg(&v, Fen(2), &p).unwrap();

@@ -42,12 +42,23 @@ pub const BUDGET_COLUMNS: [&str; 19] = [
 ];
 
 /// Columns of the per-institution point output.
-pub const INSTITUTION_COLUMNS: [&str; 6] = ["fixmedins_code", "cases", "points", "payment", "prepaid", "balance"];
+pub const INSTITUTION_COLUMNS: [&str; 6] = [
+    "fixmedins_code",
+    "cases",
+    "points",
+    "payment",
+    "prepaid",
+    "balance",
+];
 
 /// Opens a CSV for reading; a UTF-8 byte-order mark (Excel exports) is skipped.
 fn csv_reader(path: &Path) -> anyhow::Result<csv::Reader<Box<dyn Read>>> {
-    let mut f = std::fs::File::open(path)
-        .with_context(|| format!("无法打开输入文件 / cannot open input file {}", path.display()))?;
+    let mut f = std::fs::File::open(path).with_context(|| {
+        format!(
+            "无法打开输入文件 / cannot open input file {}",
+            path.display()
+        )
+    })?;
     let mut head = [0u8; 3];
     let mut n = 0;
     while n < 3 {
@@ -57,9 +68,17 @@ fn csv_reader(path: &Path) -> anyhow::Result<csv::Reader<Box<dyn Read>>> {
         }
         n += k;
     }
-    let prefix: Vec<u8> = if head[..n] == [0xEF, 0xBB, 0xBF] { Vec::new() } else { head[..n].to_vec() };
-    let reader: Box<dyn Read> = Box::new(std::io::Cursor::new(prefix).chain(std::io::BufReader::new(f)));
-    Ok(csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(reader))
+    let prefix: Vec<u8> = if head[..n] == [0xEF, 0xBB, 0xBF] {
+        Vec::new()
+    } else {
+        head[..n].to_vec()
+    };
+    let reader: Box<dyn Read> =
+        Box::new(std::io::Cursor::new(prefix).chain(std::io::BufReader::new(f)));
+    Ok(csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(reader))
 }
 
 /// Column positions by header name.
@@ -70,15 +89,27 @@ struct Header {
 
 impl Header {
     fn new(r: &mut csv::Reader<Box<dyn Read>>, path: &Path) -> anyhow::Result<Header> {
-        let h = r.headers().with_context(|| format!("无法读取表头 / cannot read the header of {}", path.display()))?;
+        let h = r.headers().with_context(|| {
+            format!(
+                "无法读取表头 / cannot read the header of {}",
+                path.display()
+            )
+        })?;
         Ok(Header {
-            cols: h.iter().enumerate().map(|(i, c)| (c.trim().to_ascii_lowercase(), i)).collect(),
+            cols: h
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.trim().to_ascii_lowercase(), i))
+                .collect(),
             file: path.display().to_string(),
         })
     }
     fn required(&self, name: &str) -> anyhow::Result<usize> {
         self.cols.get(name).copied().ok_or_else(|| {
-            anyhow::anyhow!("输入文件 {} 缺少必需列 {name} / missing required column '{name}'", self.file)
+            anyhow::anyhow!(
+                "输入文件 {} 缺少必需列 {name} / missing required column '{name}'",
+                self.file
+            )
         })
     }
     fn optional(&self, name: &str) -> Option<usize> {
@@ -87,7 +118,7 @@ impl Header {
 }
 
 /// A field's text, its line number (header = line 1) and the file, for error messages.
-fn field<'r>(rec: &'r csv::StringRecord, i: usize) -> &'r str {
+fn field(rec: &csv::StringRecord, i: usize) -> &str {
     rec.get(i).unwrap_or("").trim()
 }
 
@@ -95,11 +126,22 @@ fn line_of(rec: &csv::StringRecord) -> u64 {
     rec.position().map(|p| p.line()).unwrap_or(0)
 }
 
-fn money(h: &Header, rec: &csv::StringRecord, i: Option<usize>, name: &str, required: bool) -> anyhow::Result<Fen> {
+fn money(
+    h: &Header,
+    rec: &csv::StringRecord,
+    i: Option<usize>,
+    name: &str,
+    required: bool,
+) -> anyhow::Result<Fen> {
     let text = i.map(|i| field(rec, i)).unwrap_or("");
     if text.is_empty() {
         if required {
-            bail!("{} 第 {} 行: {name} 为空 / {name} is empty (line {})", h.file, line_of(rec), line_of(rec));
+            bail!(
+                "{} 第 {} 行: {name} 为空 / {name} is empty (line {})",
+                h.file,
+                line_of(rec),
+                line_of(rec)
+            );
         }
         return Ok(Fen::ZERO);
     }
@@ -120,14 +162,22 @@ pub fn read_budget_csv(path: &Path, policy: &Policy) -> anyhow::Result<Vec<Budge
     let code = h.required("fixmedins_code")?;
     let cap_in = h.required("cap_in")?;
     let actual_in = h.required("actual_in")?;
-    let (cap_out, extra, actual_out) = (h.optional("cap_out"), h.optional("approved_extra"), h.optional("actual_out"));
+    let (cap_out, extra, actual_out) = (
+        h.optional("cap_out"),
+        h.optional("approved_extra"),
+        h.optional("actual_out"),
+    );
     let (ind, prepaid) = (h.optional("indicators"), h.optional("prepaid"));
     let mut out = Vec::new();
     for rec in r.records() {
         let rec = rec.with_context(|| format!("{} 格式错误 / malformed CSV", h.file))?;
         let c = field(&rec, code);
         if c.is_empty() {
-            bail!("{} 第 {} 行: fixmedins_code 为空 / fixmedins_code is empty", h.file, line_of(&rec));
+            bail!(
+                "{} 第 {} 行: fixmedins_code 为空 / fixmedins_code is empty",
+                h.file,
+                line_of(&rec)
+            );
         }
         let indicators = ind.map(|i| field(&rec, i)).unwrap_or("");
         let assessment = if indicators.is_empty() {
@@ -158,7 +208,11 @@ pub fn read_budget_csv(path: &Path, policy: &Policy) -> anyhow::Result<Vec<Budge
 /// Reads a point-method case CSV: `setl_id, fixmedins_code, hosp_lv, <group column>, total_cost`
 /// with the group column `drg_codg` (DRG) or `dip_codg` / `dise_codg` (DIP), and optional
 /// `prepaid` or `hifp_pay` (prepaid = prepay_ratio × hifp_pay when `prepaid` is absent).
-pub fn read_cases_csv(path: &Path, scheme: Scheme, prepay_ratio: Rate) -> anyhow::Result<Vec<Case>> {
+pub fn read_cases_csv(
+    path: &Path,
+    scheme: Scheme,
+    prepay_ratio: Rate,
+) -> anyhow::Result<Vec<Case>> {
     let mut r = csv_reader(path)?;
     let h = Header::new(&mut r, path)?;
     let id = h.required("setl_id")?;
@@ -168,14 +222,20 @@ pub fn read_cases_csv(path: &Path, scheme: Scheme, prepay_ratio: Rate) -> anyhow
         Scheme::Drg => h.required("drg_codg")?,
         Scheme::Dip => match h.optional("dip_codg").or_else(|| h.optional("dise_codg")) {
             Some(i) => i,
-            None => bail!("输入文件 {} 缺少必需列 dip_codg（或 dise_codg） / missing column 'dip_codg'", h.file),
+            None => bail!(
+                "输入文件 {} 缺少必需列 dip_codg（或 dise_codg） / missing column 'dip_codg'",
+                h.file
+            ),
         },
     };
     let cost = h.required("total_cost")?;
     let (prepaid, hifp) = (h.optional("prepaid"), h.optional("hifp_pay"));
     let mut out = Vec::new();
     let mut rec = csv::StringRecord::new();
-    while r.read_record(&mut rec).with_context(|| format!("{} 格式错误 / malformed CSV", h.file))? {
+    while r
+        .read_record(&mut rec)
+        .with_context(|| format!("{} 格式错误 / malformed CSV", h.file))?
+    {
         let lv_text = lv.map(|i| field(&rec, i)).unwrap_or("");
         let hosp_lv = match lv_text {
             "" => 9,
@@ -197,7 +257,11 @@ pub fn read_cases_csv(path: &Path, scheme: Scheme, prepay_ratio: Rate) -> anyhow
         };
         let setl_id = field(&rec, id);
         if setl_id.is_empty() {
-            bail!("{} 第 {} 行: setl_id 为空 / setl_id is empty", h.file, line_of(&rec));
+            bail!(
+                "{} 第 {} 行: setl_id 为空 / setl_id is empty",
+                h.file,
+                line_of(&rec)
+            );
         }
         let g = field(&rec, group);
         if g.is_empty() {
@@ -225,7 +289,8 @@ fn csv_writer(path: &Path) -> anyhow::Result<csv::Writer<Box<dyn Write>>> {
         Box::new(std::io::BufWriter::new(std::io::stdout()))
     } else {
         if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(d).with_context(|| format!("无法创建目录 / cannot create {}", d.display()))?;
+            std::fs::create_dir_all(d)
+                .with_context(|| format!("无法创建目录 / cannot create {}", d.display()))?;
         }
         Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -291,7 +356,15 @@ pub fn write_institutions_csv(path: &Path, r: &PointSettlement) -> anyhow::Resul
 /// Writes each case's points: `setl_id, <group column>, kind, points, fixmedins_code, hosp_lv, total_cost`.
 pub fn write_cases_csv(path: &Path, r: &PointSettlement, scheme: Scheme) -> anyhow::Result<()> {
     let mut w = csv_writer(path)?;
-    w.write_record(["setl_id", scheme.group_column(), "kind", "points", "fixmedins_code", "hosp_lv", "total_cost"])?;
+    w.write_record([
+        "setl_id",
+        scheme.group_column(),
+        "kind",
+        "points",
+        "fixmedins_code",
+        "hosp_lv",
+        "total_cost",
+    ])?;
     for c in &r.case_points {
         w.write_record([
             c.setl_id.as_str(),
@@ -353,14 +426,25 @@ impl std::fmt::Display for FactorText {
 /// Writes early warnings: `fixmedins_code, month, cap, cumulative, used, pace_limit, kind, message`.
 pub fn write_warnings_csv(path: &Path, warnings: &[Warning]) -> anyhow::Result<()> {
     let mut w = csv_writer(path)?;
-    w.write_record(["fixmedins_code", "month", "cap", "cumulative", "used", "pace_limit", "kind", "message"])?;
+    w.write_record([
+        "fixmedins_code",
+        "month",
+        "cap",
+        "cumulative",
+        "used",
+        "pace_limit",
+        "kind",
+        "message",
+    ])?;
     for x in warnings {
         w.write_record([
             x.fixmedins_code.to_string(),
             x.month.to_string(),
             x.cap.to_string(),
             x.cumulative.to_string(),
-            x.used.map(|u| FactorText(u).to_string()).unwrap_or_default(),
+            x.used
+                .map(|u| FactorText(u).to_string())
+                .unwrap_or_default(),
             FactorText(x.pace_limit).to_string(),
             x.kind.code().to_string(),
             x.message.clone(),
@@ -395,8 +479,16 @@ fn formats() -> Formats {
     let base = Format::new().set_border(FormatBorder::Thin);
     let total = base.clone().set_bold().set_background_color(0xF2F2F2);
     Formats {
-        title: Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center),
-        header: base.clone().set_bold().set_align(FormatAlign::Center).set_text_wrap().set_background_color(0xDDEBF7),
+        title: Format::new()
+            .set_bold()
+            .set_font_size(16)
+            .set_align(FormatAlign::Center),
+        header: base
+            .clone()
+            .set_bold()
+            .set_align(FormatAlign::Center)
+            .set_text_wrap()
+            .set_background_color(0xDDEBF7),
         text: base.clone(),
         money: base.clone().set_num_format("#,##0.00"),
         points: base.clone().set_num_format("#,##0.0000"),
@@ -417,12 +509,23 @@ enum Cell<'a> {
     Int(u64),
 }
 
-fn write_row(ws: &mut Worksheet, row: u32, cells: &[Cell], f: &Formats, total: bool) -> anyhow::Result<()> {
+fn write_row(
+    ws: &mut Worksheet,
+    row: u32,
+    cells: &[Cell],
+    f: &Formats,
+    total: bool,
+) -> anyhow::Result<()> {
     for (c, cell) in cells.iter().enumerate() {
         let col = c as u16;
         match *cell {
             Cell::Text(t) => {
-                ws.write_string_with_format(row, col, t, if total { &f.total_text } else { &f.text })?;
+                ws.write_string_with_format(
+                    row,
+                    col,
+                    t,
+                    if total { &f.total_text } else { &f.text },
+                )?;
             }
             Cell::Money(m) => {
                 let fmt = if total { &f.total_money } else { &f.money };
@@ -455,7 +558,13 @@ fn headers(ws: &mut Worksheet, row: u32, names: &[&str], f: &Formats) -> anyhow:
 pub type Names = HashMap<Code, String>;
 
 /// Writes the year-end total budget settlement sheet (年度总额控制结算表).
-pub fn write_budget_xlsx(path: &Path, year: i32, lines: &[BudgetLine], t: &BudgetTotals, names: &Names) -> anyhow::Result<()> {
+pub fn write_budget_xlsx(
+    path: &Path,
+    year: i32,
+    lines: &[BudgetLine],
+    t: &BudgetTotals,
+    names: &Names,
+) -> anyhow::Result<()> {
     let f = formats();
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -486,7 +595,10 @@ pub fn write_budget_xlsx(path: &Path, year: i32, lines: &[BudgetLine], t: &Budge
     headers(ws, 2, &cols, &f)?;
     let mut row = 3;
     for l in lines {
-        let name = names.get(&l.fixmedins_code).map(String::as_str).unwrap_or("");
+        let name = names
+            .get(&l.fixmedins_code)
+            .map(String::as_str)
+            .unwrap_or("");
         write_row(
             ws,
             row,
@@ -541,8 +653,16 @@ pub fn write_budget_xlsx(path: &Path, year: i32, lines: &[BudgetLine], t: &Budge
             Cell::Money(t.institution_bears),
             Cell::Money(t.fund_pays_overage),
             Cell::Money(t.payable),
-            if any_prepaid { Cell::Money(t.prepaid) } else { Cell::Text("") },
-            if any_prepaid { Cell::Money(t.balance) } else { Cell::Text("") },
+            if any_prepaid {
+                Cell::Money(t.prepaid)
+            } else {
+                Cell::Text("")
+            },
+            if any_prepaid {
+                Cell::Money(t.balance)
+            } else {
+                Cell::Text("")
+            },
         ],
         &f,
         true,
@@ -553,7 +673,8 @@ pub fn write_budget_xlsx(path: &Path, year: i32, lines: &[BudgetLine], t: &Budge
         "说明：支出在总额内的按差额 30% 奖励；超支部分按考评结果分担（全部达标由基金弥补；部分达标市内超支机构承担 30%、市外转诊超支承担 10%；均未达标全部由机构承担）。比例以结算政策参数为准。",
         &f.note,
     )?;
-    wb.save(path).with_context(|| format!("无法写入 Excel 文件 / cannot write {}", path.display()))?;
+    wb.save(path)
+        .with_context(|| format!("无法写入 Excel 文件 / cannot write {}", path.display()))?;
     Ok(())
 }
 
@@ -573,15 +694,31 @@ pub fn write_points_xlsx(
         let ws = wb.add_worksheet();
         ws.set_name("机构结算")?;
         let c_points = format!("总{pz}");
-        let cols = ["机构编码", "机构名称", "病例数", c_points.as_str(), "应拨付金额", "已预付", "结算差额"];
+        let cols = [
+            "机构编码",
+            "机构名称",
+            "病例数",
+            c_points.as_str(),
+            "应拨付金额",
+            "已预付",
+            "结算差额",
+        ];
         let title = format!("{year} 年度 {} 付费年终清算表", scheme.zh());
         ws.merge_range(0, 0, 0, cols.len() as u16 - 1, &title, &f.title)?;
-        let note = format!("{pz}单价（点值）：{} 元/{}；年度基金预算 {} 元；单位：元", r.point_value, if scheme == Scheme::Drg { "点" } else { "分" }, r.budget);
+        let note = format!(
+            "{pz}单价（点值）：{} 元/{}；年度基金预算 {} 元；单位：元",
+            r.point_value,
+            if scheme == Scheme::Drg { "点" } else { "分" },
+            r.budget
+        );
         ws.write_string_with_format(1, 0, &note, &f.note)?;
         headers(ws, 2, &cols, &f)?;
         let mut row = 3;
         for i in &r.institutions {
-            let name = names.get(&i.fixmedins_code).map(String::as_str).unwrap_or("");
+            let name = names
+                .get(&i.fixmedins_code)
+                .map(String::as_str)
+                .unwrap_or("");
             write_row(
                 ws,
                 row,
@@ -617,7 +754,10 @@ pub fn write_points_xlsx(
             &f,
             true,
         )?;
-        let resid = format!("预算与拨付合计的尾差（点值与金额四舍五入所致）：{} 元", r.residual);
+        let resid = format!(
+            "预算与拨付合计的尾差（点值与金额四舍五入所致）：{} 元",
+            r.residual
+        );
         ws.write_string_with_format(row + 2, 0, &resid, &f.note)?;
     }
     {
@@ -625,7 +765,11 @@ pub fn write_points_xlsx(
         ws.set_name(format!("病组{pz}表"))?;
         let c_base = format!("基准{pz}");
         let cols = [
-            if scheme == Scheme::Drg { "DRG 编码" } else { "病种编码" },
+            if scheme == Scheme::Drg {
+                "DRG 编码"
+            } else {
+                "病种编码"
+            },
             "病例数",
             "例均费用",
             c_base.as_str(),
@@ -676,10 +820,16 @@ pub fn write_points_xlsx(
             ("拨付合计（元）".into(), r.paid.to_string()),
             ("尾差（元）".into(), r.residual.to_string()),
             ("基准刻度".into(), policy.points_scale.to_string()),
-            ("高倍率 k（三级）".into(), policy.high_k_tertiary.to_string()),
+            (
+                "高倍率 k（三级）".into(),
+                policy.high_k_tertiary.to_string(),
+            ),
             ("高倍率 k（其他）".into(), policy.high_k_other.to_string()),
             ("低倍率界限".into(), policy.low_ratio.to_string()),
-            ("特病单议病例数下限".into(), policy.small_group_min_cases.to_string()),
+            (
+                "特病单议病例数下限".into(),
+                policy.small_group_min_cases.to_string(),
+            ),
         ];
         for (i, (k, v)) in rows.iter().enumerate() {
             ws.write_string_with_format(i as u32 + 1, 0, k, &f.text)?;
@@ -688,7 +838,8 @@ pub fn write_points_xlsx(
         ws.set_column_width(0, 28)?;
         ws.set_column_width(1, 22)?;
     }
-    wb.save(path).with_context(|| format!("无法写入 Excel 文件 / cannot write {}", path.display()))?;
+    wb.save(path)
+        .with_context(|| format!("无法写入 Excel 文件 / cannot write {}", path.display()))?;
     Ok(())
 }
 
@@ -723,7 +874,9 @@ mod tests {
              H33060400002,500000,,,400000,,\r\n",
         );
         let mut pol = Policy::default();
-        pol.budget.assessment.insert("H33060400002".into(), Assessment::None);
+        pol.budget
+            .assessment
+            .insert("H33060400002".into(), Assessment::None);
         let v = read_budget_csv(&p, &pol).unwrap();
         assert_eq!(v.len(), 2);
         assert_eq!(v[0].assessment, Assessment::Some);
@@ -736,14 +889,26 @@ mod tests {
     #[test]
     fn budget_csv_errors_name_the_line_and_column() {
         let d = tempfile::tempdir().unwrap();
-        let p = write(d.path(), "b.csv", "fixmedins_code,cap_in,actual_in,indicators\nH1,1.234,5,all\n");
-        let e = read_budget_csv(&p, &Policy::default()).unwrap_err().to_string();
+        let p = write(
+            d.path(),
+            "b.csv",
+            "fixmedins_code,cap_in,actual_in,indicators\nH1,1.234,5,all\n",
+        );
+        let e = read_budget_csv(&p, &Policy::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("第 2 行") && e.contains("cap_in"), "{e}");
-        let p = write(d.path(), "c.csv", "fixmedins_code,cap_in,actual_in,indicators\nH1,1,5,most\n");
+        let p = write(
+            d.path(),
+            "c.csv",
+            "fixmedins_code,cap_in,actual_in,indicators\nH1,1,5,most\n",
+        );
         let e = format!("{:#}", read_budget_csv(&p, &Policy::default()).unwrap_err());
         assert!(e.contains("most"), "{e}");
         let p = write(d.path(), "d.csv", "fixmedins_code,cap_in\nH1,1\n");
-        let e = read_budget_csv(&p, &Policy::default()).unwrap_err().to_string();
+        let e = read_budget_csv(&p, &Policy::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("actual_in"), "{e}");
     }
 
@@ -763,12 +928,33 @@ mod tests {
         assert_eq!(v[1].hosp_lv, 9);
         assert_eq!(v[0].total_cost, "100.50".parse().unwrap());
         // DIP reads dip_codg, or dise_codg.
-        let p = write(d.path(), "dip.csv", "setl_id,fixmedins_code,hosp_lv,dise_codg,total_cost\nS1,H1,2,K80.2,1\n");
-        assert_eq!(read_cases_csv(&p, Scheme::Dip, Rate::ZERO).unwrap()[0].group, "K80.2");
+        let p = write(
+            d.path(),
+            "dip.csv",
+            "setl_id,fixmedins_code,hosp_lv,dise_codg,total_cost\nS1,H1,2,K80.2,1\n",
+        );
+        assert_eq!(
+            read_cases_csv(&p, Scheme::Dip, Rate::ZERO).unwrap()[0].group,
+            "K80.2"
+        );
         assert!(read_cases_csv(&p, Scheme::Drg, Rate::ZERO).is_err());
-        let p = write(d.path(), "bad.csv", "setl_id,fixmedins_code,hosp_lv,drg_codg,total_cost\nS1,H1,4,G,1\n");
-        assert!(read_cases_csv(&p, Scheme::Drg, Rate::ZERO).unwrap_err().to_string().contains("hosp_lv"));
-        let p = write(d.path(), "nog.csv", "setl_id,fixmedins_code,hosp_lv,drg_codg,total_cost\nS1,H1,1,,1\n");
-        assert!(read_cases_csv(&p, Scheme::Drg, Rate::ZERO).unwrap_err().to_string().contains("分组"));
+        let p = write(
+            d.path(),
+            "bad.csv",
+            "setl_id,fixmedins_code,hosp_lv,drg_codg,total_cost\nS1,H1,4,G,1\n",
+        );
+        assert!(read_cases_csv(&p, Scheme::Drg, Rate::ZERO)
+            .unwrap_err()
+            .to_string()
+            .contains("hosp_lv"));
+        let p = write(
+            d.path(),
+            "nog.csv",
+            "setl_id,fixmedins_code,hosp_lv,drg_codg,total_cost\nS1,H1,1,,1\n",
+        );
+        assert!(read_cases_csv(&p, Scheme::Drg, Rate::ZERO)
+            .unwrap_err()
+            .to_string()
+            .contains("分组"));
     }
 }

@@ -250,13 +250,17 @@ pub struct PointSettlement {
 pub enum PointError {
     #[error("没有可结算的病例，请检查年度与病例分组编码 / no cases to settle (check the year and the group codes)")]
     NoCases,
-    #[error("结算单 {setl_id} 的总费用为负数 ({cost})，请核对 / total_cost of {setl_id} is negative")]
+    #[error(
+        "结算单 {setl_id} 的总费用为负数 ({cost})，请核对 / total_cost of {setl_id} is negative"
+    )]
     NegativeCost { setl_id: String, cost: Fen },
     #[error("结算单 {setl_id} 出现多次，每个病例只能结算一次 / setl_id {setl_id} appears more than once")]
     DuplicateCase { setl_id: String },
     #[error("结算单 {setl_id} 没有分组编码 / case {setl_id} has no group code")]
     MissingGroup { setl_id: String },
-    #[error("全部病例总费用为 0，无法计算点数 / the cases' total cost is 0, points cannot be computed")]
+    #[error(
+        "全部病例总费用为 0，无法计算点数 / the cases' total cost is 0, points cannot be computed"
+    )]
     ZeroCost,
     #[error("年度基金预算不能为负数 ({0}) / the budget must not be negative")]
     NegativeBudget(Fen),
@@ -290,7 +294,11 @@ struct GroupAcc {
 
 /// Settles a year's cases by the point method (see the module documentation for every formula
 /// and rounding).
-pub fn settle_points(cases: &[Case], budget: Fen, policy: &PointPolicy) -> Result<PointSettlement, PointError> {
+pub fn settle_points(
+    cases: &[Case],
+    budget: Fen,
+    policy: &PointPolicy,
+) -> Result<PointSettlement, PointError> {
     if budget.is_negative() {
         return Err(PointError::NegativeBudget(budget));
     }
@@ -304,16 +312,30 @@ pub fn settle_points(cases: &[Case], budget: Fen, policy: &PointPolicy) -> Resul
     let (mut s, mut n) = (0i128, 0i128);
     for c in cases {
         if c.total_cost.is_negative() {
-            return Err(PointError::NegativeCost { setl_id: c.setl_id.to_string(), cost: c.total_cost });
+            return Err(PointError::NegativeCost {
+                setl_id: c.setl_id.to_string(),
+                cost: c.total_cost,
+            });
         }
         if c.group.trim().is_empty() {
-            return Err(PointError::MissingGroup { setl_id: c.setl_id.to_string() });
+            return Err(PointError::MissingGroup {
+                setl_id: c.setl_id.to_string(),
+            });
         }
         if !seen.insert(c.setl_id.as_str()) {
-            return Err(PointError::DuplicateCase { setl_id: c.setl_id.to_string() });
+            return Err(PointError::DuplicateCase {
+                setl_id: c.setl_id.to_string(),
+            });
         }
         let gi = *group_ix.entry(c.group.as_str()).or_insert_with(|| {
-            groups.push((&c.group, GroupAcc { sum: 0, n: 0, levels: Vec::new() }));
+            groups.push((
+                &c.group,
+                GroupAcc {
+                    sum: 0,
+                    n: 0,
+                    levels: Vec::new(),
+                },
+            ));
             groups.len() - 1
         });
         let cost = c.total_cost.0 as i128;
@@ -344,7 +366,11 @@ pub fn settle_points(cases: &[Case], budget: Fen, policy: &PointPolicy) -> Resul
         bp.push(ratio(&[scale, g.sum, n], &[g.n, s])?);
         let mut fl = Vec::with_capacity(g.levels.len());
         for &(lv, ls, ln) in &g.levels {
-            let f = if g.sum == 0 { one as i64 } else { ratio(&[one, ls, g.n], &[ln, g.sum])? };
+            let f = if g.sum == 0 {
+                one as i64
+            } else {
+                ratio(&[one, ls, g.n], &[ln, g.sum])?
+            };
             fl.push((lv, f));
         }
         factors.push(fl);
@@ -358,9 +384,17 @@ pub fn settle_points(cases: &[Case], budget: Fen, policy: &PointPolicy) -> Resul
         let cost = c.total_cost.0 as i128;
         // cost ÷ M × scale, the points of a case settled by its own cost.
         let own = || ratio(&[scale, cost, n], &[s]);
-        let k = if c.hosp_lv == 1 { policy.high_k_tertiary.0 } else { policy.high_k_other.0 } as i128;
+        let k = if c.hosp_lv == 1 {
+            policy.high_k_tertiary.0
+        } else {
+            policy.high_k_other.0
+        } as i128;
         let normal = || {
-            let f = factors[gi].iter().find(|l| l.0 == c.hosp_lv).map(|l| l.1).unwrap_or(one as i64);
+            let f = factors[gi]
+                .iter()
+                .find(|l| l.0 == c.hosp_lv)
+                .map(|l| l.1)
+                .unwrap_or(one as i64);
             ratio(&[bp[gi] as i128, f as i128], &[one])
         };
         let (kind, pts) = if g.n < small_min {
@@ -368,7 +402,10 @@ pub fn settle_points(cases: &[Case], budget: Fen, policy: &PointPolicy) -> Resul
         } else if cost * g.n * one > k * g.sum {
             // (cost − k·S_g/n_g) ÷ (S/N) × scale = scale·N·(cost·n_g·10⁴ − k·S_g) ÷ (n_g·S·10⁴)
             let excess = cost * g.n * one - k * g.sum;
-            (CaseKind::High, normal()? + ratio(&[scale, n, excess], &[g.n, s, one])?)
+            (
+                CaseKind::High,
+                normal()? + ratio(&[scale, n, excess], &[g.n, s, one])?,
+            )
         } else if cost * g.n * one < policy.low_ratio.0 as i128 * g.sum {
             (CaseKind::Low, own()?)
         } else {
@@ -391,7 +428,10 @@ pub fn settle_points(cases: &[Case], budget: Fen, policy: &PointPolicy) -> Resul
         return Err(PointError::ZeroPoints);
     }
     // V (×10⁶ yuan/point) = (budget_fen ÷ 100) ÷ (P ÷ 10⁴) × 10⁶ = budget_fen × 10⁸ ÷ P.
-    let v = PointValue(ratio(&[budget.0 as i128, 100_000_000], &[total_points as i128])?);
+    let v = PointValue(ratio(
+        &[budget.0 as i128, 100_000_000],
+        &[total_points as i128],
+    )?);
 
     let mut inst: HashMap<&str, (u64, i64, i64)> = HashMap::new();
     for (c, cp) in cases.iter().zip(&case_points) {
@@ -491,25 +531,42 @@ mod tests {
         let p = PointPolicy::default();
         assert_eq!(settle_points(&[], Fen(1), &p), Err(PointError::NoCases));
         let a = case("S1", "H1", 1, "A", 10);
-        assert!(matches!(settle_points(&[a.clone(), a.clone()], Fen(1), &p), Err(PointError::DuplicateCase { .. })));
-        assert_eq!(settle_points(std::slice::from_ref(&a), Fen(-1), &p), Err(PointError::NegativeBudget(Fen(-1))));
+        assert!(matches!(
+            settle_points(&[a.clone(), a.clone()], Fen(1), &p),
+            Err(PointError::DuplicateCase { .. })
+        ));
+        assert_eq!(
+            settle_points(std::slice::from_ref(&a), Fen(-1), &p),
+            Err(PointError::NegativeBudget(Fen(-1)))
+        );
         let z = case("S2", "H1", 1, "A", 0);
         assert_eq!(settle_points(&[z], Fen(1), &p), Err(PointError::ZeroCost));
         let mut neg = a.clone();
         neg.total_cost = Fen(-1);
-        assert!(matches!(settle_points(&[neg], Fen(1), &p), Err(PointError::NegativeCost { .. })));
+        assert!(matches!(
+            settle_points(&[neg], Fen(1), &p),
+            Err(PointError::NegativeCost { .. })
+        ));
         let mut nog = a;
         nog.group = "".into();
-        assert!(matches!(settle_points(&[nog], Fen(1), &p), Err(PointError::MissingGroup { .. })));
+        assert!(matches!(
+            settle_points(&[nog], Fen(1), &p),
+            Err(PointError::MissingGroup { .. })
+        ));
     }
 
     #[test]
     fn a_zero_budget_gives_a_zero_point_value() {
-        let cs: Vec<Case> = (0..5).map(|i| case(&format!("S{i}"), "H1", 1, "A", 100)).collect();
+        let cs: Vec<Case> = (0..5)
+            .map(|i| case(&format!("S{i}"), "H1", 1, "A", 100))
+            .collect();
         let r = settle_points(&cs, Fen::ZERO, &PointPolicy::default()).unwrap();
         assert_eq!(r.point_value, PointValue(0));
         assert_eq!(r.paid, Fen::ZERO);
         // Five equal cases: m_g = M, BP = 100, f = 1 → 100 points each.
-        assert!(r.case_points.iter().all(|c| c.points == Points(1_000_000) && c.kind == CaseKind::Normal));
+        assert!(r
+            .case_points
+            .iter()
+            .all(|c| c.points == Points(1_000_000) && c.kind == CaseKind::Normal));
     }
 }

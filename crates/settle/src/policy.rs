@@ -87,7 +87,10 @@ impl Default for BudgetPolicy {
 impl BudgetPolicy {
     /// The assessment for an institution: the policy file's entry, else the default.
     pub fn assessment_of(&self, fixmedins_code: &str) -> Assessment {
-        self.assessment.get(fixmedins_code).copied().unwrap_or(self.default_assessment)
+        self.assessment
+            .get(fixmedins_code)
+            .copied()
+            .unwrap_or(self.default_assessment)
     }
 }
 
@@ -128,7 +131,9 @@ impl PointPolicy {
     pub fn validate(&self, section: &str) -> anyhow::Result<()> {
         let pos = |name: &str, r: Rate| {
             if r.0 <= 0 {
-                anyhow::bail!("policy/settle.toml [{section}] {name} 必须大于 0 / must be > 0 (got {r})")
+                anyhow::bail!(
+                    "policy/settle.toml [{section}] {name} 必须大于 0 / must be > 0 (got {r})"
+                )
             }
             Ok(())
         };
@@ -154,7 +159,8 @@ impl PointPolicy {
 impl Policy {
     /// Parses a policy text (TOML).
     pub fn from_toml_str(text: &str) -> anyhow::Result<Policy> {
-        let p: Policy = toml::from_str(text).context("结算政策参数文件格式错误 / settle policy is not valid")?;
+        let p: Policy = toml::from_str(text)
+            .context("结算政策参数文件格式错误 / settle policy is not valid")?;
         p.drg.validate("drg")?;
         p.dip.validate("dip")?;
         Ok(p)
@@ -184,7 +190,8 @@ impl Policy {
         }
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("无法读取结算政策文件 / cannot read {}", path.display()))?;
-        Self::from_toml_str(&text).with_context(|| format!("请修正 / please fix {}", path.display()))
+        Self::from_toml_str(&text)
+            .with_context(|| format!("请修正 / please fix {}", path.display()))
     }
 }
 

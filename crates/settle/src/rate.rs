@@ -96,7 +96,9 @@ impl<'de> Deserialize<'de> for Rate {
                 v.parse().map_err(E::custom)
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Rate, E> {
-                v.checked_mul(Rate::ONE_RAW).map(Rate).ok_or_else(|| E::custom("overflow"))
+                v.checked_mul(Rate::ONE_RAW)
+                    .map(Rate)
+                    .ok_or_else(|| E::custom("overflow"))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Rate, E> {
                 i64::try_from(v)

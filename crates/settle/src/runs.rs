@@ -116,10 +116,16 @@ pub const MIGRATIONS: &[(u32, &str)] = &[(
 pub enum RunError {
     #[error("数据库错误 / database error: {0}")]
     Db(#[from] DbError),
-    #[error("结算批次 {0} 不存在，请用 `medfund settle runs` 查看批次号 / settlement run {0} not found")]
+    #[error(
+        "结算批次 {0} 不存在，请用 `medfund settle runs` 查看批次号 / settlement run {0} not found"
+    )]
     NotFound(i64),
     #[error("结算批次 {id} 当前为「{from}」，不能变更为「{to}」 / run {id} cannot go from {from} to {to}")]
-    Transition { id: i64, from: RunStatus, to: RunStatus },
+    Transition {
+        id: i64,
+        from: RunStatus,
+        to: RunStatus,
+    },
     #[error("内控要求：审批人不能是提交人 {user}，请由另一名审核人操作 / the approver must not be the submitter ({user})")]
     SameUser { user: String },
     #[error("操作人不能为空 / a user name is required")]
@@ -177,7 +183,10 @@ impl RunStatus {
     /// Whether a run may move from `self` to `to`.
     pub fn can_become(self, to: RunStatus) -> bool {
         use RunStatus::*;
-        matches!((self, to), (Draft, Submitted) | (Submitted, Approved) | (Submitted, Rejected) | (Rejected, Draft))
+        matches!(
+            (self, to),
+            (Draft, Submitted) | (Submitted, Approved) | (Submitted, Rejected) | (Rejected, Draft)
+        )
     }
 }
 
@@ -378,7 +387,8 @@ pub fn store_run(db: &mut Db, meta: &RunMeta, data: RunData) -> Result<i64> {
     })
 }
 
-const RUN_COLUMNS: &str = "id, kind, year, status, created_at, created_by, status_at, status_by, submitted_by, source, \
+const RUN_COLUMNS: &str =
+    "id, kind, year, status, created_at, created_by, status_at, status_by, submitted_by, source, \
      institutions, total_payable, budget, point_value, total_points, cases, residual, params";
 
 fn run_of(r: &Row) -> Result<RunInfo> {
@@ -387,7 +397,8 @@ fn run_of(r: &Row) -> Result<RunInfo> {
         id: r.int_of("id"),
         kind: r.text_of("kind"),
         year: r.int_of("year") as i32,
-        status: RunStatus::parse(&status).ok_or_else(|| RunError::Corrupt(format!("status '{status}'")))?,
+        status: RunStatus::parse(&status)
+            .ok_or_else(|| RunError::Corrupt(format!("status '{status}'")))?,
         created_at: r.text_of("created_at"),
         created_by: r.text_of("created_by"),
         status_at: r.text_of("status_at"),
@@ -430,8 +441,15 @@ pub fn list_runs(db: &mut Db, filter: &RunFilter) -> Result<Vec<RunInfo>> {
         params.push(s.code().into());
         conds.push(format!("status = ${}", params.len()));
     }
-    let wh = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
-    let rows = db.query(&format!("SELECT {RUN_COLUMNS} FROM settle_run{wh} ORDER BY id DESC"), &params)?;
+    let wh = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    let rows = db.query(
+        &format!("SELECT {RUN_COLUMNS} FROM settle_run{wh} ORDER BY id DESC"),
+        &params,
+    )?;
     rows.iter().map(run_of).collect()
 }
 
@@ -439,14 +457,23 @@ pub fn list_runs(db: &mut Db, filter: &RunFilter) -> Result<Vec<RunInfo>> {
 pub fn get_run(db: &mut Db, id: i64) -> Result<RunInfo> {
     migrate(db)?;
     let row = db
-        .query_opt(&format!("SELECT {RUN_COLUMNS} FROM settle_run WHERE id = $1"), &[id.into()])?
+        .query_opt(
+            &format!("SELECT {RUN_COLUMNS} FROM settle_run WHERE id = $1"),
+            &[id.into()],
+        )?
         .ok_or(RunError::NotFound(id))?;
     run_of(&row)
 }
 
 /// Moves a run to `to` on behalf of `user` (see the module documentation for the allowed moves
 /// and the two-person rule); returns the updated header.
-pub fn set_status(db: &mut Db, id: i64, to: RunStatus, user: &str, reason: Option<&str>) -> Result<RunInfo> {
+pub fn set_status(
+    db: &mut Db,
+    id: i64,
+    to: RunStatus,
+    user: &str,
+    reason: Option<&str>,
+) -> Result<RunInfo> {
     if user.trim().is_empty() {
         return Err(RunError::NoUser);
     }
@@ -629,31 +656,54 @@ mod tests {
 
     fn exercise(db: &mut Db) {
         let lines = budget_lines_fixture();
-        let meta = RunMeta { year: 2024, user: "张三", source: "store", params: serde_json::json!({"reward_share": "0.3"}) };
+        let meta = RunMeta {
+            year: 2024,
+            user: "张三",
+            source: "store",
+            params: serde_json::json!({"reward_share": "0.3"}),
+        };
         let id = store_run(db, &meta, RunData::Budget(&lines)).unwrap();
         let run = get_run(db, id).unwrap();
-        assert_eq!((run.kind.as_str(), run.year, run.status), ("budget", 2024, RunStatus::Draft));
+        assert_eq!(
+            (run.kind.as_str(), run.year, run.status),
+            ("budget", 2024, RunStatus::Draft)
+        );
         assert_eq!(run.total_payable, Fen::from_yuan(1_280_000));
         assert_eq!(run.params["reward_share"], "0.3");
         assert_eq!(budget_lines(db, id).unwrap(), lines);
 
         // draft → approved is not a move; submit first.
-        assert!(matches!(set_status(db, id, RunStatus::Approved, "李四", None), Err(RunError::Transition { .. })));
+        assert!(matches!(
+            set_status(db, id, RunStatus::Approved, "李四", None),
+            Err(RunError::Transition { .. })
+        ));
         set_status(db, id, RunStatus::Submitted, "张三", None).unwrap();
         // The submitter cannot approve their own run.
-        assert!(matches!(set_status(db, id, RunStatus::Approved, "张三", None), Err(RunError::SameUser { .. })));
+        assert!(matches!(
+            set_status(db, id, RunStatus::Approved, "张三", None),
+            Err(RunError::SameUser { .. })
+        ));
         let r = set_status(db, id, RunStatus::Rejected, "李四", Some("奖励口径需复核")).unwrap();
         assert_eq!(r.status, RunStatus::Rejected);
         set_status(db, id, RunStatus::Draft, "张三", None).unwrap();
         set_status(db, id, RunStatus::Submitted, "张三", None).unwrap();
         let r = set_status(db, id, RunStatus::Approved, "李四", None).unwrap();
-        assert_eq!((r.status, r.status_by.as_str()), (RunStatus::Approved, "李四"));
+        assert_eq!(
+            (r.status, r.status_by.as_str()),
+            (RunStatus::Approved, "李四")
+        );
         // Approved is final.
-        assert!(matches!(set_status(db, id, RunStatus::Draft, "李四", None), Err(RunError::Transition { .. })));
+        assert!(matches!(
+            set_status(db, id, RunStatus::Draft, "李四", None),
+            Err(RunError::Transition { .. })
+        ));
         let h = status_history(db, id).unwrap();
         let moves: Vec<RunStatus> = h.iter().map(|c| c.to).collect();
         use RunStatus::*;
-        assert_eq!(moves, vec![Draft, Submitted, Rejected, Draft, Submitted, Approved]);
+        assert_eq!(
+            moves,
+            vec![Draft, Submitted, Rejected, Draft, Submitted, Approved]
+        );
         assert_eq!(h[2].reason.as_deref(), Some("奖励口径需复核"));
 
         let cases: Vec<Case> = (0..5)
@@ -667,21 +717,53 @@ mod tests {
             })
             .collect();
         let r = settle_points(&cases, Fen::from_yuan(1_000), &PointPolicy::default()).unwrap();
-        let id2 = store_run(db, &RunMeta { year: 2024, user: "张三", source: "cases.csv", params: serde_json::json!({}) }, RunData::Points(Scheme::Drg, &r)).unwrap();
+        let id2 = store_run(
+            db,
+            &RunMeta {
+                year: 2024,
+                user: "张三",
+                source: "cases.csv",
+                params: serde_json::json!({}),
+            },
+            RunData::Points(Scheme::Drg, &r),
+        )
+        .unwrap();
         assert_eq!(point_lines(db, id2).unwrap(), r.institutions);
         let g = point_groups(db, id2).unwrap();
         assert_eq!(g.len(), 2);
         assert_eq!(g[0].base_points, r.groups[0].base_points);
         let run2 = get_run(db, id2).unwrap();
-        assert_eq!((run2.point_value, run2.total_points, run2.cases), (Some(r.point_value), Some(r.total_points), Some(5)));
+        assert_eq!(
+            (run2.point_value, run2.total_points, run2.cases),
+            (Some(r.point_value), Some(r.total_points), Some(5))
+        );
 
         let all = list_runs(db, &RunFilter::default()).unwrap();
         assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), vec![id2, id]);
-        let drg = list_runs(db, &RunFilter { kind: Some("drg".into()), year: Some(2024), status: Some(Draft) }).unwrap();
+        let drg = list_runs(
+            db,
+            &RunFilter {
+                kind: Some("drg".into()),
+                year: Some(2024),
+                status: Some(Draft),
+            },
+        )
+        .unwrap();
         assert_eq!(drg.len(), 1);
-        assert!(list_runs(db, &RunFilter { year: Some(2023), ..Default::default() }).unwrap().is_empty());
+        assert!(list_runs(
+            db,
+            &RunFilter {
+                year: Some(2023),
+                ..Default::default()
+            }
+        )
+        .unwrap()
+        .is_empty());
         assert!(matches!(get_run(db, 999), Err(RunError::NotFound(999))));
-        assert!(matches!(store_run(db, &RunMeta { user: " ", ..meta }, RunData::Budget(&lines)), Err(RunError::NoUser)));
+        assert!(matches!(
+            store_run(db, &RunMeta { user: " ", ..meta }, RunData::Budget(&lines)),
+            Err(RunError::NoUser)
+        ));
     }
 
     #[test]
@@ -692,7 +774,9 @@ mod tests {
 
     #[test]
     fn runs_on_postgres() {
-        let Some(url) = medfund_db::test_pg_url() else { return };
+        let Some(url) = medfund_db::test_pg_url() else {
+            return;
+        };
         let url = medfund_db::test_pg_schema(&url, "settle_runs_test").unwrap();
         let mut db = Db::open(&url).unwrap();
         exercise(&mut db);

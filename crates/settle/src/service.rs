@@ -21,7 +21,11 @@ pub fn read_year(store: &mut Store, year: i32) -> anyhow::Result<Batch> {
     let first = YearMonth::new(year, 1).context("年份无效 / invalid year")?;
     let last = YearMonth::new(year, 12).context("年份无效 / invalid year")?;
     let mut b = store
-        .read_claims(&ClaimFilter { from: Some(first), to: Some(last), tables: vec![Table::Setl] })
+        .read_claims(&ClaimFilter {
+            from: Some(first),
+            to: Some(last),
+            tables: vec![Table::Setl],
+        })
         .context("读取结算记录失败 / cannot read settlements from the store")?;
     let visits = store
         .read_claims(&ClaimFilter {
@@ -36,7 +40,10 @@ pub fn read_year(store: &mut Store, year: i32) -> anyhow::Result<Batch> {
 
 /// Institution names for the sheets.
 pub fn names(fixmedins: &[medfund_contract::Fixmedins]) -> HashMap<Code, String> {
-    fixmedins.iter().map(|f| (f.fixmedins_code.clone(), f.fixmedins_name.clone())).collect()
+    fixmedins
+        .iter()
+        .map(|f| (f.fixmedins_code.clone(), f.fixmedins_name.clone()))
+        .collect()
 }
 
 /// A budget settlement with what the report should say beside the numbers.
@@ -58,7 +65,9 @@ pub fn budget_from_store(
     policy: &Policy,
     given: &HashMap<Code, Assessment>,
 ) -> anyhow::Result<BudgetOutcome> {
-    let budgets = store.budgets(year).context("读取总额预算失败 / cannot read budgets")?;
+    let budgets = store
+        .budgets(year)
+        .context("读取总额预算失败 / cannot read budgets")?;
     if budgets.is_empty() {
         anyhow::bail!(
             "库中没有 {year} 年度的总额预算（budget 表），请先加载含 budget.csv 的批次，或用 --input 提供 / no budget rows for {year}: load a batch with budget.csv or pass --input"
@@ -67,7 +76,14 @@ pub fn budget_from_store(
     let b = read_year(store, year)?;
     let city = source::city_prefix(policy.budget.city_admdvs.as_deref(), &budgets, &b.fixmedins)
         .context("无法确定本市行政区划，请在 policy/settle.toml 设置 [budget] city_admdvs / cannot infer the city: set city_admdvs")?;
-    let spending = source::year_spending(year, &city, &b.setl, &b.mdtrt, &b.fixmedins, policy.budget.spending);
+    let spending = source::year_spending(
+        year,
+        &city,
+        &b.setl,
+        &b.mdtrt,
+        &b.fixmedins,
+        policy.budget.spending,
+    );
     let inputs = source::budget_inputs(year, &budgets, &spending, given, &policy.budget);
     let lines = budget::settle_all(&inputs, &policy.budget)?;
     Ok(BudgetOutcome {
@@ -79,20 +95,49 @@ pub fn budget_from_store(
 }
 
 /// The early warnings at the end of `month` from the store.
-pub fn warnings_from_store(store: &mut Store, year: i32, month: u32, policy: &Policy) -> anyhow::Result<Vec<Warning>> {
-    let budgets = store.budgets(year).context("读取总额预算失败 / cannot read budgets")?;
+pub fn warnings_from_store(
+    store: &mut Store,
+    year: i32,
+    month: u32,
+    policy: &Policy,
+) -> anyhow::Result<Vec<Warning>> {
+    let budgets = store
+        .budgets(year)
+        .context("读取总额预算失败 / cannot read budgets")?;
     let b = read_year(store, year)?;
-    let Some(city) = source::city_prefix(policy.budget.city_admdvs.as_deref(), &budgets, &b.fixmedins) else {
+    let Some(city) =
+        source::city_prefix(policy.budget.city_admdvs.as_deref(), &budgets, &b.fixmedins)
+    else {
         return Ok(Vec::new());
     };
-    let spending = source::year_spending(year, &city, &b.setl, &b.mdtrt, &b.fixmedins, policy.budget.spending);
+    let spending = source::year_spending(
+        year,
+        &city,
+        &b.setl,
+        &b.mdtrt,
+        &b.fixmedins,
+        policy.budget.spending,
+    );
     let inputs = source::budget_inputs(year, &budgets, &spending, &HashMap::new(), &policy.budget);
     let mut out = Vec::new();
     for i in &inputs {
         let cap = i.cap_in + i.approved_extra + i.cap_out;
-        let cumulative: Fen =
-            spending.get(&i.fixmedins_code).map(|s| s.monthly[..month.clamp(1, 12) as usize].iter().copied().sum()).unwrap_or_default();
-        out.extend(budget::early_warning(&i.fixmedins_code, cap, cumulative, month, &policy.budget));
+        let cumulative: Fen = spending
+            .get(&i.fixmedins_code)
+            .map(|s| {
+                s.monthly[..month.clamp(1, 12) as usize]
+                    .iter()
+                    .copied()
+                    .sum()
+            })
+            .unwrap_or_default();
+        out.extend(budget::early_warning(
+            &i.fixmedins_code,
+            cap,
+            cumulative,
+            month,
+            &policy.budget,
+        ));
     }
     sort_warnings(&mut out);
     Ok(out)
@@ -100,7 +145,11 @@ pub fn warnings_from_store(store: &mut Store, year: i32, month: u32, policy: &Po
 
 /// Most severe first, then by institution.
 pub fn sort_warnings(w: &mut [Warning]) {
-    w.sort_by(|a, b| b.kind.cmp(&a.kind).then_with(|| a.fixmedins_code.cmp(&b.fixmedins_code)));
+    w.sort_by(|a, b| {
+        b.kind
+            .cmp(&a.kind)
+            .then_with(|| a.fixmedins_code.cmp(&b.fixmedins_code))
+    });
 }
 
 /// A point settlement with the counts of settlements left out.
@@ -126,7 +175,14 @@ pub fn points_from_store(
         Scheme::Drg => &policy.drg,
         Scheme::Dip => &policy.dip,
     };
-    let ex = source::cases(scheme, year, &b.setl, &b.mdtrt, &b.fixmedins, pp.prepay_ratio);
+    let ex = source::cases(
+        scheme,
+        year,
+        &b.setl,
+        &b.mdtrt,
+        &b.fixmedins,
+        pp.prepay_ratio,
+    );
     let result = crate::points::settle_points(&ex.cases, budget, pp).with_context(|| {
         format!(
             "{year} 年度 {} 结算失败（库中 {year} 年有分组编码的住院结算 {} 条） / settlement failed",
@@ -134,5 +190,9 @@ pub fn points_from_store(
             ex.cases.len()
         )
     })?;
-    Ok(PointOutcome { result, without_group: ex.without_group, non_positive: ex.non_positive })
+    Ok(PointOutcome {
+        result,
+        without_group: ex.without_group,
+        non_positive: ex.non_positive,
+    })
 }

@@ -29,7 +29,9 @@ pub fn spending(s: &Setl, field: SpendingField) -> Fen {
 
 /// The 4-digit area prefix of an institution code (`H330604…` → `3306`).
 pub fn code_area_prefix(fixmedins_code: &str) -> Option<&str> {
-    fixmedins_code.get(1..5).filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    fixmedins_code
+        .get(1..5)
+        .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The 4-digit area prefix of each known institution: its `admdvs`, else the digits in its code.
@@ -49,14 +51,21 @@ pub fn area_prefixes(fixmedins: &[Fixmedins]) -> HashMap<&str, &str> {
 
 /// The city's 4-digit prefix: the policy's `city_admdvs`, else the most common prefix among the
 /// institutions that have a budget (ties go to the smaller code, so the result is stable).
-pub fn city_prefix(policy_city: Option<&str>, budgets: &[Budget], fixmedins: &[Fixmedins]) -> Option<String> {
+pub fn city_prefix(
+    policy_city: Option<&str>,
+    budgets: &[Budget],
+    fixmedins: &[Fixmedins],
+) -> Option<String> {
     if let Some(c) = policy_city.map(str::trim).filter(|c| c.len() >= 4) {
         return Some(c[0..4].to_string());
     }
     let areas = area_prefixes(fixmedins);
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
     for b in budgets {
-        let p = areas.get(b.fixmedins_code.as_str()).copied().or_else(|| code_area_prefix(&b.fixmedins_code));
+        let p = areas
+            .get(b.fixmedins_code.as_str())
+            .copied()
+            .or_else(|| code_area_prefix(&b.fixmedins_code));
         if let Some(p) = p {
             *count.entry(p).or_default() += 1;
         }
@@ -97,10 +106,14 @@ pub fn year_spending(
         let e = out.entry(s.fixmedins_code.clone()).or_default();
         e.actual_in += amount;
         e.monthly[month] += amount;
-        let area = areas.get(s.fixmedins_code.as_str()).copied().or_else(|| code_area_prefix(&s.fixmedins_code));
+        let area = areas
+            .get(s.fixmedins_code.as_str())
+            .copied()
+            .or_else(|| code_area_prefix(&s.fixmedins_code));
         if area.is_some_and(|a| a != city) {
             if let Some(v) = visits.get(s.mdtrt_id.as_str()) {
-                if let Some(referrer) = v.refl_fixmedins_code.as_ref().filter(|_| v.is_inpatient()) {
+                if let Some(referrer) = v.refl_fixmedins_code.as_ref().filter(|_| v.is_inpatient())
+                {
                     let r = out.entry(referrer.clone()).or_default();
                     r.actual_out += amount;
                     r.monthly[month] += amount;
@@ -149,12 +162,21 @@ pub fn budget_inputs(
 
 /// Institutions that spent fund money in the year but have no budget row (they are outside total
 /// budget control, which the report should say).
-pub fn without_budget(year: i32, budgets: &[Budget], spending: &HashMap<Code, Spending>) -> Vec<Code> {
-    let with: std::collections::HashSet<&str> =
-        budgets.iter().filter(|b| b.year == year).map(|b| b.fixmedins_code.as_str()).collect();
+pub fn without_budget(
+    year: i32,
+    budgets: &[Budget],
+    spending: &HashMap<Code, Spending>,
+) -> Vec<Code> {
+    let with: std::collections::HashSet<&str> = budgets
+        .iter()
+        .filter(|b| b.year == year)
+        .map(|b| b.fixmedins_code.as_str())
+        .collect();
     let mut v: Vec<Code> = spending
         .iter()
-        .filter(|(c, s)| !with.contains(c.as_str()) && (s.actual_in != Fen::ZERO || s.actual_out != Fen::ZERO))
+        .filter(|(c, s)| {
+            !with.contains(c.as_str()) && (s.actual_in != Fen::ZERO || s.actual_out != Fen::ZERO)
+        })
         .map(|(c, _)| c.clone())
         .collect();
     v.sort();
@@ -221,8 +243,10 @@ pub fn cases(
     fixmedins: &[Fixmedins],
     prepay_ratio: Rate,
 ) -> CaseExtract {
-    let levels: HashMap<&str, u8> =
-        fixmedins.iter().map(|f| (f.fixmedins_code.as_str(), f.hosp_lv.unwrap_or(9))).collect();
+    let levels: HashMap<&str, u8> = fixmedins
+        .iter()
+        .map(|f| (f.fixmedins_code.as_str(), f.hosp_lv.unwrap_or(9)))
+        .collect();
     let visits: HashMap<&str, &Mdtrt> = mdtrt.iter().map(|m| (m.mdtrt_id.as_str(), m)).collect();
     let mut out = CaseExtract::default();
     for s in setl.iter().filter(|s| s.setl_time.year() == year) {
@@ -230,14 +254,19 @@ pub fn cases(
             Scheme::Drg => match s.drg_codg.as_ref().filter(|g| !g.trim().is_empty()) {
                 Some(g) => g.clone(),
                 None => {
-                    if visits.get(s.mdtrt_id.as_str()).is_some_and(|v| v.is_inpatient()) {
+                    if visits
+                        .get(s.mdtrt_id.as_str())
+                        .is_some_and(|v| v.is_inpatient())
+                    {
                         out.without_group += 1;
                     }
                     continue;
                 }
             },
             Scheme::Dip => {
-                let Some(v) = visits.get(s.mdtrt_id.as_str()).filter(|v| v.is_inpatient()) else { continue };
+                let Some(v) = visits.get(s.mdtrt_id.as_str()).filter(|v| v.is_inpatient()) else {
+                    continue;
+                };
                 match v.dise_codg.as_ref().filter(|g| !g.trim().is_empty()) {
                     Some(g) => g.clone(),
                     None => {
@@ -279,7 +308,13 @@ mod tests {
         }
     }
 
-    fn visit(id: &str, inst: &str, med_type: &str, refl: Option<&str>, dise: Option<&str>) -> Mdtrt {
+    fn visit(
+        id: &str,
+        inst: &str,
+        med_type: &str,
+        refl: Option<&str>,
+        dise: Option<&str>,
+    ) -> Mdtrt {
         Mdtrt {
             mdtrt_id: id.into(),
             psn_no: "P1".into(),
@@ -295,7 +330,15 @@ mod tests {
         }
     }
 
-    fn setl(id: &str, mdtrt: &str, inst: &str, time: &str, total: &str, hifp: &str, drg: Option<&str>) -> Setl {
+    fn setl(
+        id: &str,
+        mdtrt: &str,
+        inst: &str,
+        time: &str,
+        total: &str,
+        hifp: &str,
+        drg: Option<&str>,
+    ) -> Setl {
         Setl {
             setl_id: id.into(),
             mdtrt_id: mdtrt.into(),
@@ -323,8 +366,14 @@ mod tests {
 
     #[test]
     fn city_is_the_policy_s_or_the_most_common_budget_area() {
-        let f = vec![inst("H33060400001", 1, Some("330604")), inst("H33010200001", 1, None)];
-        let b = vec![budget("H33060400001", 2024, 1, None), budget("H33060200009", 2024, 1, None)];
+        let f = vec![
+            inst("H33060400001", 1, Some("330604")),
+            inst("H33010200001", 1, None),
+        ];
+        let b = vec![
+            budget("H33060400001", 2024, 1, None),
+            budget("H33060200009", 2024, 1, None),
+        ];
         assert_eq!(city_prefix(None, &b, &f).as_deref(), Some("3306"));
         assert_eq!(city_prefix(Some("310101"), &b, &f).as_deref(), Some("3101"));
         assert_eq!(city_prefix(None, &[], &f), None);
@@ -346,12 +395,60 @@ mod tests {
             visit("M5", "H33060400001", "21", Some("H33060400001"), None), // in-city: own spending only
         ];
         let s = vec![
-            setl("S1", "M1", "H33060400001", "2024-01-15 10:00:00", "1000", "700", None),
-            setl("S2", "M2", "H33060499999", "2024-02-01 10:00:00", "500", "300", None),
-            setl("S3", "M3", "H33010200001", "2024-02-10 10:00:00", "500", "200.50", None),
-            setl("S4", "M4", "H33010200001", "2024-03-10 10:00:00", "100", "80", None),
-            setl("S5", "M5", "H33060400001", "2024-12-31 23:59:59", "100", "60", None),
-            setl("S6", "M1", "H33060400001", "2023-12-31 23:59:59", "100", "90", None), // other year
+            setl(
+                "S1",
+                "M1",
+                "H33060400001",
+                "2024-01-15 10:00:00",
+                "1000",
+                "700",
+                None,
+            ),
+            setl(
+                "S2",
+                "M2",
+                "H33060499999",
+                "2024-02-01 10:00:00",
+                "500",
+                "300",
+                None,
+            ),
+            setl(
+                "S3",
+                "M3",
+                "H33010200001",
+                "2024-02-10 10:00:00",
+                "500",
+                "200.50",
+                None,
+            ),
+            setl(
+                "S4",
+                "M4",
+                "H33010200001",
+                "2024-03-10 10:00:00",
+                "100",
+                "80",
+                None,
+            ),
+            setl(
+                "S5",
+                "M5",
+                "H33060400001",
+                "2024-12-31 23:59:59",
+                "100",
+                "60",
+                None,
+            ),
+            setl(
+                "S6",
+                "M1",
+                "H33060400001",
+                "2023-12-31 23:59:59",
+                "100",
+                "90",
+                None,
+            ), // other year
         ];
         let sp = year_spending(2024, "3306", &s, &m, &f, SpendingField::HifpPay);
         let h = &sp[&Code::from("H33060400001")];
@@ -361,22 +458,34 @@ mod tests {
         assert_eq!(h.monthly[1], "500.50".parse().unwrap());
         assert_eq!(h.monthly[11], "60".parse().unwrap());
         let sp = year_spending(2024, "3306", &s, &m, &f, SpendingField::FundPaySumamt);
-        assert_eq!(sp[&Code::from("H33060400001")].actual_in, "2".parse().unwrap());
+        assert_eq!(
+            sp[&Code::from("H33060400001")].actual_in,
+            "2".parse().unwrap()
+        );
 
-        let b = vec![budget("H33060400001", 2024, 1000, Some(100)), budget("H33060400001", 2023, 5, None)];
+        let b = vec![
+            budget("H33060400001", 2024, 1000, Some(100)),
+            budget("H33060400001", 2023, 5, None),
+        ];
         let mut given = HashMap::new();
         let pol = BudgetPolicy::default();
         let inputs = budget_inputs(2024, &b, &sp, &given, &pol);
         assert_eq!(inputs.len(), 1);
         assert_eq!(inputs[0].assessment, Assessment::All);
         given.insert(Code::from("H33060400001"), Assessment::None);
-        assert_eq!(budget_inputs(2024, &b, &sp, &given, &pol)[0].assessment, Assessment::None);
+        assert_eq!(
+            budget_inputs(2024, &b, &sp, &given, &pol)[0].assessment,
+            Assessment::None
+        );
         let sp = year_spending(2024, "3306", &s, &m, &f, SpendingField::HifpPay);
         let inputs = budget_inputs(2024, &b, &sp, &given, &pol);
         // C = 1,100 → quota 91.67 a month: Jan min(91.67, 700) + Feb min(91.67, 500.50) + Dec
         // min(91.63, 60) = 91.67 + 91.67 + 60 = 243.34 (December's quota is 1,100 − 11 × 91.67).
         assert_eq!(inputs[0].prepaid, Some("243.34".parse().unwrap()));
-        assert_eq!(without_budget(2024, &b, &sp), vec![Code::from("H33010200001"), Code::from("H33060499999")]);
+        assert_eq!(
+            without_budget(2024, &b, &sp),
+            vec![Code::from("H33010200001"), Code::from("H33060499999")]
+        );
     }
 
     #[test]
@@ -388,11 +497,51 @@ mod tests {
             visit("M3", "H33060400001", "11", None, Some("DIP001")),
         ];
         let s = vec![
-            setl("S1", "M1", "H33060400001", "2024-05-01 10:00:00", "8000", "6000", Some("GZ13")),
-            setl("S2", "M2", "H33060400001", "2024-05-01 10:00:00", "9000", "7000", None),
-            setl("S3", "M3", "H33060400001", "2024-05-01 10:00:00", "100", "50", None),
-            setl("S4", "M1", "H33060400001", "2024-05-02 10:00:00", "-8000", "-6000", Some("GZ13")),
-            setl("S5", "M7", "H99999999999", "2024-05-02 10:00:00", "100", "50", Some("ES31")),
+            setl(
+                "S1",
+                "M1",
+                "H33060400001",
+                "2024-05-01 10:00:00",
+                "8000",
+                "6000",
+                Some("GZ13"),
+            ),
+            setl(
+                "S2",
+                "M2",
+                "H33060400001",
+                "2024-05-01 10:00:00",
+                "9000",
+                "7000",
+                None,
+            ),
+            setl(
+                "S3",
+                "M3",
+                "H33060400001",
+                "2024-05-01 10:00:00",
+                "100",
+                "50",
+                None,
+            ),
+            setl(
+                "S4",
+                "M1",
+                "H33060400001",
+                "2024-05-02 10:00:00",
+                "-8000",
+                "-6000",
+                Some("GZ13"),
+            ),
+            setl(
+                "S5",
+                "M7",
+                "H99999999999",
+                "2024-05-02 10:00:00",
+                "100",
+                "50",
+                Some("ES31"),
+            ),
         ];
         let d = cases(Scheme::Drg, 2024, &s, &m, &f, Rate::percent(85));
         assert_eq!(d.cases.len(), 2);
@@ -405,6 +554,8 @@ mod tests {
         assert_eq!(d.cases[0].group, "DIP001");
         assert_eq!(d.cases[0].prepaid, Fen::ZERO);
         assert_eq!((d.without_group, d.non_positive), (1, 1));
-        assert!(cases(Scheme::Drg, 2023, &s, &m, &f, Rate::ZERO).cases.is_empty());
+        assert!(cases(Scheme::Drg, 2023, &s, &m, &f, Rate::ZERO)
+            .cases
+            .is_empty());
     }
 }

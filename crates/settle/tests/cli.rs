@@ -45,7 +45,19 @@ fn budget_from_csv_round_trip_with_storage_approval_and_excel() {
     let xlsx = d.path().join("budget.xlsx");
     settle(
         &data,
-        &["budget", "--year", "2024", "--input", &input, "--out", out.to_str().unwrap(), "--xlsx", xlsx.to_str().unwrap(), "--user", "张三"],
+        &[
+            "budget",
+            "--year",
+            "2024",
+            "--input",
+            &input,
+            "--out",
+            out.to_str().unwrap(),
+            "--xlsx",
+            xlsx.to_str().unwrap(),
+            "--user",
+            "张三",
+        ],
     )
     .unwrap();
     let text = read(&out);
@@ -56,12 +68,17 @@ fn budget_from_csv_round_trip_with_storage_approval_and_excel() {
     assert!(lines[1].starts_with(
         "H33060400001,1200000.00,1300000.00,0.00,100000.00,50000.00,50000.00,20000.00,80000.00,1280000.00"
     ));
-    assert!(lines[2].starts_with("H33060400002,1200000.00,1050000.00,45000.00,0.00,0.00,0.00,0.00,0.00,1095000.00"));
+    assert!(lines[2].starts_with(
+        "H33060400002,1200000.00,1050000.00,45000.00,0.00,0.00,0.00,0.00,0.00,1095000.00"
+    ));
     // O = 0.10: 0.05 each; none met: bears all 0.10; paid 200.10 − 0.10 = 200.00.
     assert!(lines[3].starts_with("H33060400003,200.00,200.10,0.00,0.10,0.05,0.05,0.10,0.00,200.00"));
     assert_eq!(lines.len(), 4);
     let x = std::fs::read(&xlsx).unwrap();
-    assert!(x.len() > 1000 && x.starts_with(b"PK"), "an xlsx is a zip file");
+    assert!(
+        x.len() > 1000 && x.starts_with(b"PK"),
+        "an xlsx is a zip file"
+    );
 
     // The run is stored as a draft and goes through the approval chain.
     let mut store = medfund_store::Store::open(&data).unwrap();
@@ -71,13 +88,38 @@ fn budget_from_csv_round_trip_with_storage_approval_and_excel() {
     assert_eq!(runs[0].total_payable, "2375200.00".parse().unwrap());
     let id = runs[0].id.to_string();
     drop(store);
-    settle(&data, &["status", &id, "--to", "submitted", "--user", "张三"]).unwrap();
-    let e = settle(&data, &["status", &id, "--to", "approved", "--user", "张三"]).unwrap_err();
+    settle(
+        &data,
+        &["status", &id, "--to", "submitted", "--user", "张三"],
+    )
+    .unwrap();
+    let e = settle(
+        &data,
+        &["status", &id, "--to", "approved", "--user", "张三"],
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("审批人不能是提交人"), "{e}");
-    settle(&data, &["status", &id, "--to", "approved", "--user", "李四", "--reason", "同意"]).unwrap();
+    settle(
+        &data,
+        &[
+            "status", &id, "--to", "approved", "--user", "李四", "--reason", "同意",
+        ],
+    )
+    .unwrap();
     let again = d.path().join("again.csv");
     let again_x = d.path().join("again.xlsx");
-    settle(&data, &["show", &id, "--out", again.to_str().unwrap(), "--xlsx", again_x.to_str().unwrap()]).unwrap();
+    settle(
+        &data,
+        &[
+            "show",
+            &id,
+            "--out",
+            again.to_str().unwrap(),
+            "--xlsx",
+            again_x.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
     assert_eq!(read(&again), text, "the stored run exports the same lines");
     settle(&data, &["runs", "--status", "approved"]).unwrap();
     assert!(settle(&data, &["runs", "--status", "done"]).is_err());
@@ -86,11 +128,30 @@ fn budget_from_csv_round_trip_with_storage_approval_and_excel() {
 #[test]
 fn budget_input_errors_are_actionable() {
     let d = tempfile::tempdir().unwrap();
-    let input = write(d.path(), "caps.csv", "fixmedins_code,cap_in,actual_in\nH1,10,abc\n");
-    let e = settle(d.path(), &["budget", "--year", "2024", "--input", &input, "--no-store"]).unwrap_err();
-    assert!(e.to_string().contains("actual_in") && e.to_string().contains("第 2 行"), "{e}");
-    let dup = write(d.path(), "dup.csv", "fixmedins_code,cap_in,actual_in\nH1,10,1\nH1,10,1\n");
-    let e = settle(d.path(), &["budget", "--year", "2024", "--input", &dup, "--no-store"]).unwrap_err();
+    let input = write(
+        d.path(),
+        "caps.csv",
+        "fixmedins_code,cap_in,actual_in\nH1,10,abc\n",
+    );
+    let e = settle(
+        d.path(),
+        &["budget", "--year", "2024", "--input", &input, "--no-store"],
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("actual_in") && e.to_string().contains("第 2 行"),
+        "{e}"
+    );
+    let dup = write(
+        d.path(),
+        "dup.csv",
+        "fixmedins_code,cap_in,actual_in\nH1,10,1\nH1,10,1\n",
+    );
+    let e = settle(
+        d.path(),
+        &["budget", "--year", "2024", "--input", &dup, "--no-store"],
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("H1"), "{e}");
     let e = settle(d.path(), &["budget", "--year", "2024", "--no-store"]).unwrap_err();
     assert!(format!("{e:#}").contains("budget"), "{e:#}");
@@ -115,10 +176,21 @@ fn drg_from_csv_writes_institutions_cases_and_groups() {
     for _ in 0..8 {
         add(s, 2, "GZ13", 4_000);
     }
-    for (i, l, y) in [(t, 1, 24_000), (t, 1, 18_000), (s, 2, 16_000), (s, 2, 22_000), (s, 2, 20_000)] {
+    for (i, l, y) in [
+        (t, 1, 24_000),
+        (t, 1, 18_000),
+        (s, 2, 16_000),
+        (s, 2, 22_000),
+        (s, 2, 20_000),
+    ] {
         add(i, l, "ES31", y);
     }
-    for (i, l, y) in [(t, 1, 50_000), (t, 1, 70_000), (s, 2, 40_000), (s, 2, 10_000)] {
+    for (i, l, y) in [
+        (t, 1, 50_000),
+        (t, 1, 70_000),
+        (s, 2, 40_000),
+        (s, 2, 10_000),
+    ] {
         add(i, l, "XX11", y);
     }
     let input = write(d.path(), "cases.csv", &csv);
@@ -129,9 +201,21 @@ fn drg_from_csv_writes_institutions_cases_and_groups() {
     settle(
         d.path(),
         &[
-            "drg", "--year", "2024", "--budget", "400,000", "--input", &input,
-            "--out", out.to_str().unwrap(), "--cases", cases.to_str().unwrap(),
-            "--groups", groups.to_str().unwrap(), "--xlsx", xlsx.to_str().unwrap(),
+            "drg",
+            "--year",
+            "2024",
+            "--budget",
+            "400,000",
+            "--input",
+            &input,
+            "--out",
+            out.to_str().unwrap(),
+            "--cases",
+            cases.to_str().unwrap(),
+            "--groups",
+            groups.to_str().unwrap(),
+            "--xlsx",
+            xlsx.to_str().unwrap(),
         ],
     )
     .unwrap();
@@ -143,15 +227,24 @@ fn drg_from_csv_writes_institutions_cases_and_groups() {
     );
     let c = read(&cases);
     let c: Vec<&str> = c.lines().collect();
-    assert_eq!(c[0], "setl_id,drg_codg,kind,points,fixmedins_code,hosp_lv,total_cost");
+    assert_eq!(
+        c[0],
+        "setl_id,drg_codg,kind,points,fixmedins_code,hosp_lv,total_cost"
+    );
     assert!(c[1].starts_with("S001,GZ13,high,117.1429,"));
     assert!(c[2].starts_with("S002,GZ13,normal,88.5715,"));
     assert!(c[3].starts_with("S003,GZ13,low,17.1429,"));
     assert!(c[7].starts_with("S007,GZ13,high,64.7600,"));
     assert!(c[21].starts_with("S021,XX11,small_group,285.7143,"));
     let g = read(&groups);
-    assert!(g.contains("GZ13,15,10000.00,57.1429,0,1,6,15500.00,1.5500,"), "{g}");
-    assert!(g.contains("GZ13,15,10000.00,57.1429,0,2,9,6333.33,0.6333,"), "{g}");
+    assert!(
+        g.contains("GZ13,15,10000.00,57.1429,0,1,6,15500.00,1.5500,"),
+        "{g}"
+    );
+    assert!(
+        g.contains("GZ13,15,10000.00,57.1429,0,2,9,6333.33,0.6333,"),
+        "{g}"
+    );
     assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
 
     let mut store = medfund_store::Store::open(d.path()).unwrap();
@@ -160,10 +253,34 @@ fn drg_from_csv_writes_institutions_cases_and_groups() {
     assert_eq!(runs[0].point_value.unwrap().to_string(), "167.665028");
     drop(store);
     let shown = d.path().join("shown.csv");
-    settle(d.path(), &["show", &runs[0].id.to_string(), "--out", shown.to_str().unwrap(), "--xlsx", d.path().join("s.xlsx").to_str().unwrap()]).unwrap();
+    settle(
+        d.path(),
+        &[
+            "show",
+            &runs[0].id.to_string(),
+            "--out",
+            shown.to_str().unwrap(),
+            "--xlsx",
+            d.path().join("s.xlsx").to_str().unwrap(),
+        ],
+    )
+    .unwrap();
     assert_eq!(read(&shown), read(&out));
 
-    let e = settle(d.path(), &["drg", "--year", "2024", "--budget", "1.234", "--input", &input, "--no-store"]).unwrap_err();
+    let e = settle(
+        d.path(),
+        &[
+            "drg",
+            "--year",
+            "2024",
+            "--budget",
+            "1.234",
+            "--input",
+            &input,
+            "--no-store",
+        ],
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("--budget"), "{e}");
 }
 
@@ -179,13 +296,37 @@ fn warn_from_csv() {
          H3,1000000,200000,,1000000,200000.01\n",
     );
     let out = d.path().join("w.csv");
-    settle(d.path(), &["warn", "--year", "2024", "--month", "6", "--input", &input, "--out", out.to_str().unwrap()]).unwrap();
+    settle(
+        d.path(),
+        &[
+            "warn",
+            "--year",
+            "2024",
+            "--month",
+            "6",
+            "--input",
+            &input,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
     let t = read(&out);
     let l: Vec<&str> = t.lines().collect();
     assert_eq!(l.len(), 3, "{t}");
-    assert!(l[1].starts_with("H3,6,1200000.00,1200000.01,1.0000,0.5500,over_cap,"), "{t}");
-    assert!(l[2].starts_with("H1,6,1200000.00,660000.01,0.5500,0.5500,pace,"), "{t}");
-    assert!(settle(d.path(), &["warn", "--year", "2024", "--month", "13", "--input", &input]).is_err());
+    assert!(
+        l[1].starts_with("H3,6,1200000.00,1200000.01,1.0000,0.5500,over_cap,"),
+        "{t}"
+    );
+    assert!(
+        l[2].starts_with("H1,6,1200000.00,660000.01,0.5500,0.5500,pace,"),
+        "{t}"
+    );
+    assert!(settle(
+        d.path(),
+        &["warn", "--year", "2024", "--month", "13", "--input", &input]
+    )
+    .is_err());
 }
 
 /// A small city in the contract layout: two in-city hospitals (tertiary and secondary) with
@@ -200,18 +341,30 @@ fn city_batch(dir: &Path) {
          H33060400002,市中医院,1,2,330604\n\
          H33010200001,省城医院,1,1,330102\n",
     );
-    write(dir, "psn.csv", "psn_no,gend,brdy,insutype,insuplc_admdvs\nP0001,1,1960-01-01,390,330604\n");
+    write(
+        dir,
+        "psn.csv",
+        "psn_no,gend,brdy,insutype,insuplc_admdvs\nP0001,1,1960-01-01,390,330604\n",
+    );
     let mut mdtrt = String::from(
         "mdtrt_id,psn_no,fixmedins_code,med_type,begntime,endtime,diag_code,dise_codg,refl_fixmedins_code\n",
     );
-    let mut setl =
-        String::from("setl_id,mdtrt_id,psn_no,fixmedins_code,setl_time,medfee_sumamt,hifp_pay,drg_codg\n");
+    let mut setl = String::from(
+        "setl_id,mdtrt_id,psn_no,fixmedins_code,setl_time,medfee_sumamt,hifp_pay,drg_codg\n",
+    );
     // Five GZ13 stays at each hospital, 10,000 yuan each (fund pays 7,000), in March 2024.
     for (h, inst) in ["H33060400001", "H33060400002"].iter().enumerate() {
         for i in 0..5 {
             let id = format!("M{h}{i}");
-            mdtrt.push_str(&format!("{id},P0001,{inst},21,2024-03-0{} 08:00:00,2024-03-1{} 08:00:00,I10.x00,D001,\n", i + 1, i + 1));
-            setl.push_str(&format!("S{h}{i},{id},P0001,{inst},2024-03-1{} 10:00:00,10000,7000,GZ13\n", i + 1));
+            mdtrt.push_str(&format!(
+                "{id},P0001,{inst},21,2024-03-0{} 08:00:00,2024-03-1{} 08:00:00,I10.x00,D001,\n",
+                i + 1,
+                i + 1
+            ));
+            setl.push_str(&format!(
+                "S{h}{i},{id},P0001,{inst},2024-03-1{} 10:00:00,10000,7000,GZ13\n",
+                i + 1
+            ));
         }
     }
     // A referral from the tertiary hospital to the out-of-city one: fund pays 50,000.
@@ -240,7 +393,19 @@ fn settles_from_the_store() {
     drop(store);
 
     let out = d.path().join("budget.csv");
-    settle(&data, &["budget", "--year", "2024", "--out", out.to_str().unwrap(), "--xlsx", d.path().join("b.xlsx").to_str().unwrap()]).unwrap();
+    settle(
+        &data,
+        &[
+            "budget",
+            "--year",
+            "2024",
+            "--out",
+            out.to_str().unwrap(),
+            "--xlsx",
+            d.path().join("b.xlsx").to_str().unwrap(),
+        ],
+    )
+    .unwrap();
     let t = read(&out);
     let l: Vec<&str> = t.lines().collect();
     // Tertiary: A_in = 5 × 7,000 = 35,000 > C_in 30,000 by 5,000; A_out = 50,000 > C_out 40,000 by
@@ -260,15 +425,45 @@ fn settles_from_the_store() {
     assert_eq!(l.len(), 3);
 
     let w = d.path().join("warn.csv");
-    settle(&data, &["warn", "--year", "2024", "--month", "3", "--out", w.to_str().unwrap()]).unwrap();
+    settle(
+        &data,
+        &[
+            "warn",
+            "--year",
+            "2024",
+            "--month",
+            "3",
+            "--out",
+            w.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
     let wt = read(&w);
     // By March the tertiary hospital spent 35,000 of 70,000 (50% > 3/12 × 1.1 = 27.5%): pace;
     // the secondary 35,000 of 40,000 = 87.5%: pace (below the 90% near-cap line).
-    assert!(wt.contains("H33060400001,3,70000.00,35000.00,0.5000,0.2750,pace,"), "{wt}");
-    assert!(wt.contains("H33060400002,3,40000.00,35000.00,0.8750,0.2750,pace,"), "{wt}");
+    assert!(
+        wt.contains("H33060400001,3,70000.00,35000.00,0.5000,0.2750,pace,"),
+        "{wt}"
+    );
+    assert!(
+        wt.contains("H33060400002,3,40000.00,35000.00,0.8750,0.2750,pace,"),
+        "{wt}"
+    );
 
     let drg = d.path().join("drg.csv");
-    settle(&data, &["drg", "--year", "2024", "--budget", "110000", "--out", drg.to_str().unwrap()]).unwrap();
+    settle(
+        &data,
+        &[
+            "drg",
+            "--year",
+            "2024",
+            "--budget",
+            "110000",
+            "--out",
+            drg.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
     // 11 GZ13 cases (10 in the city and the referral), S = 160,000: M = m_g = 14,545.45…, so
     // BP = 100.0000. Level 1 holds the 5 city tertiary cases and the out-of-city tertiary case:
     // mean 110,000 ÷ 6 = 18,333.33…, f1 = 18,333.33 ÷ 14,545.45 = 1.260416… → 1.2604; level 2:
@@ -283,8 +478,24 @@ fn settles_from_the_store() {
     assert!(dt.contains("H33060400001,5,630.2000,57173.26,"), "{dt}");
     assert!(dt.contains("H33060400002,5,343.7500,31185.82,"), "{dt}");
     let dip = d.path().join("dip.csv");
-    settle(&data, &["dip", "--year", "2024", "--budget", "110000", "--out", dip.to_str().unwrap()]).unwrap();
-    assert_eq!(read(&dip), dt, "every visit has dise_codg D001, so DIP groups like the single DRG");
+    settle(
+        &data,
+        &[
+            "dip",
+            "--year",
+            "2024",
+            "--budget",
+            "110000",
+            "--out",
+            dip.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        read(&dip),
+        dt,
+        "every visit has dise_codg D001, so DIP groups like the single DRG"
+    );
 
     let mut store = medfund_store::Store::open(&data).unwrap();
     let runs = medfund_settle::runs::list_runs(store.db(), &Default::default()).unwrap();
