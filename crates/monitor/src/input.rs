@@ -217,9 +217,11 @@ mod tests {
 
     #[test]
     fn drug_classification() {
-        let mut c = CatalogEntry::default();
-        c.med_list_codg = "XA01".into();
-        c.list_type = 3;
+        let c = CatalogEntry {
+            med_list_codg: "XA01".into(),
+            list_type: 3,
+            ..Default::default()
+        };
         let cat: HashMap<&str, &CatalogEntry> = [("XA01", &c)].into_iter().collect();
         // The catalog wins over the code shape.
         assert!(!is_drug("XA01", &cat));

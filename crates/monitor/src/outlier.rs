@@ -125,8 +125,8 @@ fn finding(
         r.fixmedins_name.clone()
     };
     f.evidence.text = format!(
-        "{name}{period}{ind}为{value}，同级同类机构（{group}，{n} 家）中位数为{med}，稳健 z 值 {z:.1}（阈值 {zt}），\
-         为中位数的 {ratio:.2} 倍（阈值 {mm} 倍），请核查其诊疗与收费行为。",
+        "{name}在 {period} 的{ind}为 {value}，同级同类机构（{group}，共 {n} 家）中位数为 {med}，\
+         稳健 z 值 {z:.1}（阈值 {zt}），为中位数的 {ratio:.2} 倍（阈值 {mm} 倍），明显偏离同级机构，请核查其诊疗与收费行为。",
         period = period.label(),
         ind = ind.zh(),
         value = show(unit, x),

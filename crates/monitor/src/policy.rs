@@ -239,8 +239,10 @@ mod tests {
     fn shipped_file_parses_and_equals_defaults_except_beds() {
         let text = include_str!("../../../policy/monitor.toml");
         let p = Policy::from_toml_str(text).unwrap();
-        let mut d = Policy::default();
-        d.beds = p.beds.clone();
+        let d = Policy {
+            beds: p.beds.clone(),
+            ..Policy::default()
+        };
         assert_eq!(p, d);
     }
 

@@ -117,7 +117,23 @@ pub fn growth(v: Option<f64>) -> String {
 
 /// Display width in terminal columns (CJK characters take two).
 fn width(s: &str) -> usize {
-    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+    s.chars()
+        .map(|c| {
+            let u = c as u32;
+            let wide = (0x1100..=0x115F).contains(&u)
+                || (0x2E80..=0xA4CF).contains(&u)
+                || (0xAC00..=0xD7A3).contains(&u)
+                || (0xF900..=0xFAFF).contains(&u)
+                || (0xFE30..=0xFE4F).contains(&u)
+                || (0xFF00..=0xFF60).contains(&u)
+                || (0xFFE0..=0xFFE6).contains(&u);
+            if wide {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
 }
 
 /// Renders rows as an aligned plain-text table.
@@ -347,4 +363,37 @@ pub fn render_text(r: &MonthlyReport) -> String {
         &rows,
     ));
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_chinese_and_dashes() {
+        // CJK characters take two columns, the em dash one.
+        assert_eq!(width("医院"), 4);
+        assert_eq!(width("—"), 1);
+        let t = table(
+            &["机构", "值"],
+            &[
+                vec!["一院".into(), "—".into()],
+                vec!["H1".into(), "12.50".into()],
+            ],
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "机构  值");
+        assert_eq!(lines[1], "----  -----");
+        assert_eq!(lines[2], "一院  —");
+        assert_eq!(lines[3], "H1    12.50");
+    }
+
+    #[test]
+    fn cells_and_growth() {
+        assert_eq!(cell(Unit::Fen, Some(12345.0)), "123.45");
+        assert_eq!(cell(Unit::Share, Some(0.1534)), "15.3%");
+        assert_eq!(cell(Unit::Count, None), "—");
+        assert_eq!(growth(Some(-0.05)), "-5.0%");
+        assert_eq!(growth(Some(0.2)), "+20.0%");
+    }
 }

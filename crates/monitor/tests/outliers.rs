@@ -1,4 +1,5 @@
 //! `provider_outlier` (DOMAIN.md §4.1) on hand-worked peer groups.
+#![allow(clippy::field_reassign_with_default, clippy::too_many_arguments)] // fixtures build batches step by step
 
 mod common;
 use common::*;
@@ -63,12 +64,12 @@ fn far_above_peers_is_flagged_with_its_numbers() {
     assert_eq!(d["z"], 19.56);
     assert_eq!(d["peer_count"], 5);
     assert!(
-        f.evidence.text.contains("门诊均次费用为400.00 元"),
+        f.evidence.text.contains("门诊均次费用为 400.00 元"),
         "{}",
         f.evidence.text
     );
     assert!(
-        f.evidence.text.contains("中位数为110.00 元"),
+        f.evidence.text.contains("中位数为 110.00 元"),
         "{}",
         f.evidence.text
     );
@@ -167,7 +168,7 @@ fn drug_share_and_lines_per_visit_are_compared_too() {
     assert_eq!(f[0].fixmedins_code.as_deref(), Some("H33010200009"));
     assert_eq!(f[0].evidence.details["z"], 6.74);
     assert!(
-        f[0].evidence.text.contains("药品收入占比为60.0%"),
+        f[0].evidence.text.contains("药品收入占比为 60.0%"),
         "{}",
         f[0].evidence.text
     );

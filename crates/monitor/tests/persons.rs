@@ -1,4 +1,5 @@
 //! The top insured persons of a month: ranking, ties and the comparison with their group.
+#![allow(clippy::field_reassign_with_default, clippy::too_many_arguments)] // fixtures build batches step by step
 
 mod common;
 use common::*;
