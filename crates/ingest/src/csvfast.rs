@@ -200,6 +200,9 @@ pub(crate) fn parse_record<'a>(
                 b'\n' => return Ok((pos, pos + 1, nl)),
                 b'\r' if pos + 1 == n => return Ok((pos, n, nl)),
                 b'\r' if b[pos + 1] == b'\n' => return Ok((pos, pos + 2, nl)),
+                // After a quoted field that ran over line breaks, the real fault is most likely
+                // an opening quote that was never closed.
+                _ if nl > 0 => return Err(Broken::Unclosed),
                 _ => return Err(Broken::JunkAfterQuote),
             }
         } else {
