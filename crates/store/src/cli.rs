@@ -119,6 +119,29 @@ impl Bars {
     }
 }
 
+/// Display width: CJK characters take two columns in a terminal.
+fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| if c as u32 >= 0x1100 { 2 } else { 1 })
+        .sum()
+}
+
+fn right(s: &str, w: usize) -> String {
+    format!("{}{s}", " ".repeat(w.saturating_sub(width(s))))
+}
+
+fn row(cells: [&str; 7]) -> String {
+    let mut line = format!("{:<11}", cells[0]);
+    for (c, w) in cells[1..6].iter().zip([12, 12, 13, 11, 12]) {
+        line.push(' ');
+        line.push_str(&right(c, w));
+    }
+    line.push_str("  ");
+    line.push_str(cells[6]);
+    line.push('\n');
+    line
+}
+
 /// The summary printed after a load.
 pub fn summary(r: &LoadReport) -> String {
     let mut s = String::new();
@@ -126,10 +149,16 @@ pub fn summary(r: &LoadReport) -> String {
         "加载批次 #{} 完成，用时 {:.1} 秒 / load #{} done in {:.1} s\n\n",
         r.load_id, r.seconds, r.load_id, r.seconds
     ));
-    s.push_str(&format!(
-        "{:<11} {:>12} {:>12} {:>12} {:>10} {:>12}  {}\n",
-        "table", "读取 read", "入库 loaded", "重复 skipped", "更新 upd.", "隔离 quar.", "表名"
-    ));
+    s.push_str(&row([
+        "table",
+        "读取 read",
+        "入库 loaded",
+        "重复 skipped",
+        "更新 upd.",
+        "隔离 quar.",
+        "表名",
+    ]));
+    let n = |v: u64| v.to_string();
     for t in r
         .tables
         .iter()
@@ -137,16 +166,27 @@ pub fn summary(r: &LoadReport) -> String {
     {
         let name = t.table.map(|x| x.name()).unwrap_or("");
         let zh = t.table.map(|x| x.zh()).unwrap_or("");
-        s.push_str(&format!(
-            "{:<11} {:>12} {:>12} {:>12} {:>10} {:>12}  {}\n",
-            name, t.read, t.loaded, t.skipped, t.updated, t.quarantined, zh
-        ));
+        s.push_str(&row([
+            name,
+            &n(t.read),
+            &n(t.loaded),
+            &n(t.skipped),
+            &n(t.updated),
+            &n(t.quarantined),
+            zh,
+        ]));
     }
     let tot = r.total();
-    s.push_str(&format!(
-        "{:<11} {:>12} {:>12} {:>12} {:>10} {:>12}  {}\n\n",
-        "total", tot.read, tot.loaded, tot.skipped, tot.updated, tot.quarantined, "合计"
-    ));
+    s.push_str(&row([
+        "total",
+        &n(tot.read),
+        &n(tot.loaded),
+        &n(tot.skipped),
+        &n(tot.updated),
+        &n(tot.quarantined),
+        "合计",
+    ]));
+    s.push('\n');
     match &r.quarantine_csv {
         Some(p) => s.push_str(&format!(
             "隔离记录 {} 条，报告 / {} quarantined rows, report: {}\n",
@@ -156,6 +196,11 @@ pub fn summary(r: &LoadReport) -> String {
         )),
         None => s.push_str("无隔离记录 / nothing quarantined\n"),
     }
+    let t = &r.timings;
+    s.push_str(&format!(
+        "用时 / time: 读取校验 read {:.1} s, 参考表 reference {:.1} s, 查重写入 claims {:.1} s, 提交 commit {:.1} s\n",
+        t.read, t.reference, t.claims, t.commit
+    ));
     s.push_str(&format!(
         "目录未收录的医保编码（已加载、仅计数） / fee lines with codes not in the catalog (loaded, counted): {}\n",
         r.unknown_catalog_codes

@@ -2,7 +2,9 @@
 //!
 //! Every load that adds rows to a claim table writes one index file
 //! `index/<table>/keys-<load_id>.bin` next to its Parquet files: the new rows' natural-key hashes
-//! (128 bits of SHA-256), content hashes (64 bits) and month partitions, sorted by key hash.
+//! (128-bit XXH3), content hashes (64-bit XXH3) and month partitions, sorted by key hash.
+//! XXH3 is a fixed, specified algorithm, so index files stay valid across builds and machines;
+//! 128 bits keep accidental key collisions out of reach even at billions of rows.
 //! A later load sorts its own rows by key hash and merges them against each index file in one
 //! sequential pass, so deduplication across loads costs 28 bytes of disk per stored row and
 //! memory only for the new batch, however large the store grows.
@@ -11,12 +13,12 @@ use crate::claims::{Canon, ClaimRecord};
 use crate::StoreError;
 use medfund_contract::YearMonth;
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
+use twox_hash::{XxHash3_128, XxHash3_64};
 
-const MAGIC: &[u8; 8] = b"MFKEYS01";
+const MAGIC: &[u8; 8] = b"MFKEYS02";
 const ENTRY: usize = 28;
 
 /// One row in the index.
@@ -41,13 +43,11 @@ pub(crate) fn month_from_index(i: i32) -> YearMonth {
 
 /// Hash of a natural key given as its canonical bytes.
 pub(crate) fn key_hash(bytes: &[u8]) -> u128 {
-    let d = Sha256::digest(bytes);
-    u128::from_le_bytes(d[..16].try_into().expect("16 bytes"))
+    XxHash3_128::oneshot(bytes)
 }
 
 fn content_hash(bytes: &[u8]) -> u64 {
-    let d = Sha256::digest(bytes);
-    u64::from_le_bytes(d[..8].try_into().expect("8 bytes"))
+    XxHash3_64::oneshot(bytes)
 }
 
 /// The key hash of a single-column key (`mdtrt_id`, `setl_id`) as the index stores it.

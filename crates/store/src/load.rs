@@ -163,7 +163,23 @@ pub struct LoadReport {
     pub unknown_catalog_codes: u64,
     /// Parquet files added.
     pub files_written: u64,
+    /// Wall-clock seconds of the whole load.
     pub seconds: f64,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+/// Seconds spent in each part of a load.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Timings {
+    /// Reading and validating the batch files (medfund-ingest).
+    pub read: f64,
+    /// Comparing reference rows with the store.
+    pub reference: f64,
+    /// Deduplicating and writing the claim tables.
+    pub claims: f64,
+    /// Publishing: renames, fsyncs and the SQL transaction.
+    pub commit: f64,
 }
 
 impl LoadReport {
@@ -488,19 +504,24 @@ pub(crate) fn load_batch(
             total: 0,
         });
     }
+    let t0 = Instant::now();
     let known = stored_keys(store)?;
     let ingested = medfund_ingest::read_batch_with(dir, &opts.ingest, &known)
         .map_err(|e| StoreError::Unreadable(e.to_string()))?;
     known.check()?;
     let parsed = crate::load::from_ingested(ingested);
+    let read = t0.elapsed().as_secs_f64();
     let label = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    store_parsed_with(
+    let mut r = store_parsed_with(
         store,
         parsed,
         &label.display().to_string(),
         progress,
         Some(&known),
-    )
+    )?;
+    r.timings.read = read;
+    r.seconds = t0.elapsed().as_secs_f64();
+    Ok(r)
 }
 
 fn file_name(p: &Path) -> String {
@@ -649,6 +670,7 @@ fn store_parsed_with(
         plans.push((s.table, plan));
     }
 
+    let t_reference = t0.elapsed().as_secs_f64();
     // Claim tables.
     let mut index: HashMap<Table, Vec<(i64, PathBuf)>> = HashMap::new();
     for t in CLAIM_TABLES {
@@ -722,6 +744,7 @@ fn store_parsed_with(
         discard(&staged);
         return Err(e);
     }
+    let t_claims = t0.elapsed().as_secs_f64() - t_reference;
     pause_point("files");
 
     // Quarantine report next to the files (same visibility rule: listed by load_run or removed).
@@ -769,6 +792,12 @@ fn store_parsed_with(
         unknown_catalog_codes,
         files_written: staged.iter().filter(|s| s.kind == "data").count() as u64,
         seconds: 0.0,
+        timings: Timings {
+            read: 0.0,
+            reference: t_reference,
+            claims: t_claims,
+            commit: 0.0,
+        },
     };
     let total = report.total();
     if let Some(p) = progress {
@@ -849,6 +878,7 @@ fn store_parsed_with(
         return Err(e);
     }
     report.seconds = t0.elapsed().as_secs_f64();
+    report.timings.commit = report.seconds - t_reference - t_claims;
     Ok(report)
 }
 
