@@ -518,3 +518,380 @@ fn too_small_a_city_is_refused_with_a_reason() {
     .unwrap_err();
     assert!(e.to_string().contains("--persons"), "{e}");
 }
+
+/// Re-applies the default rules of DOMAIN.md §4.1 to the generated data and checks that what
+/// fires is exactly the planted violations (and never a boundary case).
+#[test]
+fn only_planted_cases_fire_under_the_default_rules() {
+    use chrono::{Duration, NaiveDate};
+    let c = city();
+    type Row = HashMap<String, String>;
+    let t = |tb: Table| -> &Rows { &c.t[&tb] };
+    let cat: HashMap<&str, &Row> = t(Table::Catalog)
+        .iter()
+        .map(|r| (r["med_list_codg"].as_str(), r))
+        .collect();
+    let inst: HashMap<&str, &Row> = t(Table::Fixmedins)
+        .iter()
+        .map(|r| (r["fixmedins_code"].as_str(), r))
+        .collect();
+    let psn: HashMap<&str, &Row> = t(Table::Psn)
+        .iter()
+        .map(|r| (r["psn_no"].as_str(), r))
+        .collect();
+    let mdtrt: HashMap<&str, &Row> = t(Table::Mdtrt)
+        .iter()
+        .map(|r| (r["mdtrt_id"].as_str(), r))
+        .collect();
+    let mut diags: HashMap<&str, Vec<&str>> = HashMap::new();
+    for r in t(Table::Diag) {
+        diags
+            .entry(r["mdtrt_id"].as_str())
+            .or_default()
+            .push(r["diag_code"].as_str());
+    }
+    let mut susp: HashMap<&str, Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
+    for r in t(Table::PractSusp) {
+        let e = if r["enddate"].is_empty() {
+            NaiveDate::MAX
+        } else {
+            parse_date(&r["enddate"]).unwrap()
+        };
+        susp.entry(r["pract_code"].as_str())
+            .or_default()
+            .push((parse_date(&r["begndate"]).unwrap(), e));
+    }
+    let rx: HashMap<(&str, &str), &Row> = t(Table::Rx)
+        .iter()
+        .map(|r| ((r["hi_rxno"].as_str(), r["med_list_codg"].as_str()), r))
+        .collect();
+    let mut idv: HashMap<(&str, &str, NaiveDate), Vec<bool>> = HashMap::new();
+    for r in t(Table::Idv) {
+        let d = parse_datetime(&r["vrf_time"]).unwrap().date();
+        idv.entry((r["psn_no"].as_str(), r["fixmedins_code"].as_str(), d))
+            .or_default()
+            .push(r["vrf_rslt"] == "1");
+    }
+    let mut lines: Vec<&Row> = t(Table::Fee).iter().collect();
+    lines.sort_by(|a, b| {
+        (&a["fee_ocur_time"], &a["mdtrt_id"], &a["feedetl_sn"]).cmp(&(
+            &b["fee_ocur_time"],
+            &b["mdtrt_id"],
+            &b["feedetl_sn"],
+        ))
+    });
+    let mut by_visit: HashMap<&str, Vec<&Row>> = HashMap::new();
+    for l in &lines {
+        by_visit.entry(l["mdtrt_id"].as_str()).or_default().push(l);
+    }
+    let q = |s: &str| s.parse::<Qty>().unwrap().0;
+    let pr = |s: &str| s.parse::<Price>().unwrap().0;
+    let drug = |code: &str| matches!(cat[code]["med_chrgitm_type"].as_str(), "09" | "10" | "11");
+    let mut found: HashSet<(String, String)> = HashSet::new();
+    let mut fire = |category: &str, key: String| {
+        found.insert((category.to_string(), key));
+    };
+    let fee_key = |l: &Row| format!("{}/{}", l["mdtrt_id"], l["feedetl_sn"]);
+
+    let mut per_day: HashMap<(&str, &str, NaiveDate), i64> = HashMap::new();
+    let mut per_visit: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut seen_dup: HashSet<(&str, &str, &str, &str)> = HashSet::new();
+    let mut traces: HashSet<&str> = HashSet::new();
+    let mut rx_used: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut sales: HashMap<(&str, &str, String), i64> = HashMap::new();
+    let mut shopping: HashMap<(&str, &str), Vec<(NaiveDate, &str)>> = HashMap::new();
+    for l in &lines {
+        let m = mdtrt[l["mdtrt_id"].as_str()];
+        let it = cat[l["med_list_codg"].as_str()];
+        let p = psn[l["psn_no"].as_str()];
+        let ins = inst[l["fixmedins_code"].as_str()];
+        let when = parse_datetime(&l["fee_ocur_time"]).unwrap();
+        let day = when.date();
+        let ipt = is_inpatient(&m["med_type"]);
+        let key = fee_key(l);
+        if !it["lmt_gend"].is_empty() && it["lmt_gend"] != p["gend"] {
+            fire("gender_limit", key.clone());
+        }
+        let age = age_on(parse_date(&p["brdy"]).unwrap(), day);
+        if it["lmt_age_min"].parse::<i32>().is_ok_and(|a| age < a)
+            || it["lmt_age_max"].parse::<i32>().is_ok_and(|a| age > a)
+        {
+            fire("age_limit", key.clone());
+        }
+        if let Ok(lv) = it["lmt_hosp_lv"].parse::<u8>() {
+            if ins["hosp_lv"].parse::<u8>().map_or(true, |h| h > lv) {
+                fire("hosp_level_limit", key.clone());
+            }
+        }
+        if (it["lmt_med_type"] == "opt" && ipt) || (it["lmt_med_type"] == "ipt" && !ipt) {
+            fire("med_type_limit", key.clone());
+        }
+        if !it["lmt_dise"].is_empty() {
+            let ds = &diags[l["mdtrt_id"].as_str()];
+            if !split_list(&it["lmt_dise"])
+                .iter()
+                .any(|pre| ds.iter().any(|d| d.starts_with(pre.as_str())))
+            {
+                fire("indication_limit", key.clone());
+            }
+        }
+        if !it["pric_uplmt_amt"].is_empty() && pr(&l["pric"]) > pr(&it["pric_uplmt_amt"]) {
+            fire("over_price", key.clone());
+        }
+        if !seen_dup.insert((
+            &l["mdtrt_id"],
+            &l["med_list_codg"],
+            &l["fee_ocur_time"],
+            &l["pric"],
+        )) {
+            fire("duplicate_charge", key.clone());
+        }
+        let d = per_day
+            .entry((&l["psn_no"], &l["med_list_codg"], day))
+            .or_insert(0);
+        *d += q(&l["cnt"]);
+        if !it["max_cnt_day"].is_empty() && *d > q(&it["max_cnt_day"]) {
+            fire("over_frequency", key.clone());
+        }
+        let v = per_visit
+            .entry((&l["mdtrt_id"], &l["med_list_codg"]))
+            .or_insert(0);
+        *v += q(&l["cnt"]);
+        if !it["max_cnt_mdtrt"].is_empty() && *v > q(&it["max_cnt_mdtrt"]) {
+            fire("over_frequency", key.clone());
+        }
+        for tc in l["drug_trac_codg"].split(';').filter(|s| !s.is_empty()) {
+            if !traces.insert(tc) {
+                fire("trace_code_reuse", key.clone());
+            }
+        }
+        if drug(&l["med_list_codg"]) {
+            shopping
+                .entry((&l["psn_no"], &l["med_list_codg"]))
+                .or_default()
+                .push((day, &l["fixmedins_code"]));
+        }
+        if ins["fixmedins_type"] == "2" && drug(&l["med_list_codg"]) {
+            *sales
+                .entry((
+                    &l["fixmedins_code"],
+                    &l["med_list_codg"],
+                    l["fee_ocur_time"][..7].to_string(),
+                ))
+                .or_insert(0) += q(&l["cnt"]);
+            if it["rx_only"] == "1" {
+                let r = rx.get(&(l["hi_rxno"].as_str(), l["med_list_codg"].as_str()));
+                let ok = r.is_some_and(|r| {
+                    let issued = parse_datetime(&r["issue_time"]).unwrap();
+                    let used = rx_used
+                        .entry((&r["hi_rxno"], &r["med_list_codg"]))
+                        .or_insert(0);
+                    *used += q(&l["cnt"]);
+                    r["psn_no"] == l["psn_no"]
+                        && when >= issued
+                        && when <= issued + Duration::days(r["valid_days"].parse().unwrap())
+                        && *used <= q(&r["cnt"])
+                });
+                if !ok {
+                    fire("rx_missing", key.clone());
+                }
+            }
+        }
+        let emergency = m["med_type"] == "13" || m["emer_flag"] == "1";
+        for who in [&l["bilg_dr_codg"], &m["atddr_no"]] {
+            if !emergency
+                && susp
+                    .get(who.as_str())
+                    .is_some_and(|v| v.iter().any(|(a, b)| *a <= day && day <= *b))
+            {
+                fire("suspended_pract", key.clone());
+            }
+        }
+    }
+    for (mid, ls) in &by_visit {
+        let codes: HashSet<&str> = ls.iter().map(|l| l["med_list_codg"].as_str()).collect();
+        for code in &codes {
+            for x in split_list(&cat[code]["excl_codes"]) {
+                if codes.contains(x.as_str()) {
+                    let later = ls
+                        .iter()
+                        .filter(|l| l["med_list_codg"] == *code || l["med_list_codg"] == x)
+                        .last()
+                        .unwrap();
+                    fire("exclusive_items", fee_key(later));
+                }
+            }
+            for x in split_list(&cat[code]["incl_codes"]) {
+                for l in ls.iter().filter(|l| l["med_list_codg"] == x) {
+                    fire("split_charge", fee_key(l));
+                }
+            }
+        }
+        let m = mdtrt[mid];
+        if is_inpatient(&m["med_type"]) {
+            let a = parse_datetime(&m["begntime"]).unwrap().date();
+            let e = parse_datetime(&m["endtime"]).unwrap().date();
+            let los = (e - a).num_days().max(1);
+            let beds: i64 = ls
+                .iter()
+                .filter(|l| cat[l["med_list_codg"].as_str()]["med_chrgitm_type"] == "01")
+                .map(|l| q(&l["cnt"]))
+                .sum();
+            if beds > los * Qty::ONE {
+                fire("bed_days_excess", mid.to_string());
+            }
+            let stay_days = (e - a).num_days();
+            let absent = (0..stay_days)
+                .filter(|k| {
+                    let d = a + Duration::days(*k);
+                    let checked = idv
+                        .get(&(m["psn_no"].as_str(), m["fixmedins_code"].as_str(), d))
+                        .is_some_and(|v| v.iter().any(|x| *x));
+                    let billed = ls.iter().any(|l| {
+                        parse_datetime(&l["fee_ocur_time"]).unwrap().date() == d
+                            && cat[l["med_list_codg"].as_str()]["med_chrgitm_type"] != "01"
+                    });
+                    !checked && !billed
+                })
+                .count() as i64;
+            if absent >= 3 && absent * 2 >= stay_days {
+                fire("phantom_bed", mid.to_string());
+            }
+        }
+    }
+    let mut visits_of: HashMap<&str, Vec<&Row>> = HashMap::new();
+    for m in t(Table::Mdtrt) {
+        visits_of.entry(m["psn_no"].as_str()).or_default().push(m);
+    }
+    for (pn, vs) in visits_of.iter_mut() {
+        vs.sort_by(|a, b| a["begntime"].cmp(&b["begntime"]));
+        let stays: Vec<&&Row> = vs.iter().filter(|m| is_inpatient(&m["med_type"])).collect();
+        let date = |s: &str| parse_datetime(s).unwrap().date();
+        for (i, s2) in stays.iter().enumerate() {
+            for s1 in &stays[..i] {
+                let gap = (date(&s2["begntime"]) - date(&s1["endtime"])).num_days();
+                if s1["fixmedins_code"] == s2["fixmedins_code"]
+                    && (0..=15).contains(&gap)
+                    && s1["diag_code"][..3] == s2["diag_code"][..3]
+                {
+                    fire("split_admission", s2["mdtrt_id"].clone());
+                }
+            }
+        }
+        for s in &stays {
+            let (a, e) = (date(&s["begntime"]), date(&s["endtime"]));
+            for v in vs.iter() {
+                let vd = date(&v["begntime"]);
+                if v["fixmedins_code"] != s["fixmedins_code"]
+                    && a < vd
+                    && vd < e
+                    && v["med_type"] != "13"
+                    && v["emer_flag"] != "1"
+                {
+                    fire("concurrent_visit", v["mdtrt_id"].clone());
+                }
+            }
+        }
+        for (i, v) in vs.iter().enumerate() {
+            let res = idv.get(&(*pn, v["fixmedins_code"].as_str(), date(&v["begntime"])));
+            if res.is_some_and(|r| !r.iter().any(|x| *x)) {
+                fire("card_misuse", v["mdtrt_id"].clone());
+            }
+            for w in &vs[i + 1..] {
+                let dt = parse_datetime(&w["begntime"]).unwrap()
+                    - parse_datetime(&v["begntime"]).unwrap();
+                let a1 = &inst[v["fixmedins_code"].as_str()]["admdvs"][..4];
+                let a2 = &inst[w["fixmedins_code"].as_str()]["admdvs"][..4];
+                if dt < Duration::hours(3) && a1 != a2 {
+                    fire("card_misuse", w["mdtrt_id"].clone());
+                }
+            }
+        }
+    }
+    for ((pn, code), hist) in &shopping {
+        for (d0, _) in hist {
+            let places: HashSet<&str> = hist
+                .iter()
+                .filter(|(d, _)| *d >= *d0 && *d < *d0 + Duration::days(30))
+                .map(|(_, i)| *i)
+                .collect();
+            if places.len() >= 3 {
+                fire("doctor_shopping", format!("{pn}/{code}"));
+            }
+        }
+    }
+    let stock: HashMap<(&str, &str, &str), i64> = t(Table::InvStock)
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["fixmedins_code"].as_str(),
+                    r["med_list_codg"].as_str(),
+                    &r["inv_date"][..7],
+                ),
+                q(&r["inv_cnt"]),
+            )
+        })
+        .collect();
+    let mut purc: HashMap<(&str, &str, &str), i64> = HashMap::new();
+    for r in t(Table::InvPurc) {
+        *purc
+            .entry((
+                &r["fixmedins_code"],
+                &r["med_list_codg"],
+                &r["purc_time"][..7],
+            ))
+            .or_insert(0) += q(&r["purc_cnt"]);
+    }
+    for ((ph, code, month), sold) in &sales {
+        let k = (*ph, *code, month.as_str());
+        if *sold > stock.get(&k).copied().unwrap_or(0) + purc.get(&k).copied().unwrap_or(0) {
+            fire("inventory_mismatch", format!("{ph}/{code}"));
+        }
+    }
+
+    // The manifest, keyed the same way.
+    let key_of = |e: &serde_json::Value| -> String {
+        let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
+        match e["level"].as_str().unwrap() {
+            "fee" => format!("{}/{}", s("mdtrt_id"), s("feedetl_sn")),
+            "mdtrt" => s("mdtrt_id"),
+            "psn" => format!("{}/{}", s("psn_no"), s("med_list_codg")),
+            _ if e["category"] == "inventory_mismatch" => {
+                format!("{}/{}", s("fixmedins_code"), s("med_list_codg"))
+            }
+            _ => s("fixmedins_code"),
+        }
+    };
+    let checked: HashSet<&str> = found.iter().map(|(c, _)| c.as_str()).collect();
+    let mut expected = HashSet::new();
+    let mut clean = HashSet::new();
+    for e in &c.manifest {
+        let k = (e["category"].as_str().unwrap().to_string(), key_of(e));
+        if e["expect"] == "clean" {
+            clean.insert(k);
+        } else if checked.contains(k.0.as_str())
+            || ![
+                "provider_outlier",
+                "upcoding",
+                "insurance_type_limit",
+                "course_limit",
+                "cycle_frequency",
+                "secondary_surgery_discount",
+            ]
+            .contains(&k.0.as_str())
+        {
+            expected.insert(k);
+        }
+    }
+    let extra: Vec<_> = found.difference(&expected).collect();
+    let missed: Vec<_> = expected.difference(&found).collect();
+    let clean_fired: Vec<_> = found.intersection(&clean).collect();
+    assert!(extra.is_empty(), "findings on clean data: {extra:?}");
+    assert!(missed.is_empty(), "planted but not firing: {missed:?}");
+    assert!(
+        clean_fired.is_empty(),
+        "boundary cases firing: {clean_fired:?}"
+    );
+    assert!(found.len() >= 19 * 3, "{} findings", found.len());
+}
