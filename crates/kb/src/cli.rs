@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// 国家知识库 / the national knowledge base.
 #[derive(Debug, clap::Args)]
 pub struct KbArgs {
+    /// The subcommand.
     #[command(subcommand)]
     pub command: KbCommand,
 }
@@ -107,6 +108,7 @@ pub fn report(kb: &KnowledgeBase) -> String {
         "文件 file".to_string(),
         "批次".into(),
         "限定类型 / 规则".into(),
+        "规则模板 template".into(),
         "数据行".into(),
         "编码".into(),
         "知识点".into(),
@@ -117,6 +119,7 @@ pub fn report(kb: &KnowledgeBase) -> String {
             s.file.clone(),
             s.batch.clone(),
             s.title.clone(),
+            s.templates.join(","),
             s.rows.to_string(),
             s.codes.to_string(),
             s.points.to_string(),
@@ -127,6 +130,7 @@ pub fn report(kb: &KnowledgeBase) -> String {
         |f: fn(&crate::SourceInfo) -> usize| kb.sources.iter().map(f).sum::<usize>().to_string();
     rows.push(vec![
         "合计 total".into(),
+        String::new(),
         String::new(),
         String::new(),
         total(|s| s.rows as usize),

@@ -37,8 +37,11 @@ pub const RULE_DUPLICATE_PAIR: &str = "kb.duplicate_pair";
 /// One rule of this module, for rule listings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuleInfo {
+    /// Stable rule id (`kb.…`).
     pub rule_id: &'static str,
+    /// Finding category.
     pub category: Category,
+    /// National two-libraries rule code, where one exists.
     pub nhsa_rule_code: Option<&'static str>,
     /// Chinese name.
     pub name: &'static str,
@@ -89,9 +92,13 @@ const NHSA_DUPLICATE: &str = "GZ10000102012000";
 /// its settlement is taken as fund-paid; without its visit, maternity exemption does not apply.
 #[derive(Clone, Copy, Debug)]
 pub struct LineCtx<'a> {
+    /// The fee line.
     pub fee: &'a Fee,
+    /// Its visit (`fee.mdtrt_id`).
     pub mdtrt: Option<&'a Mdtrt>,
+    /// Its settlement (`fee.setl_id`).
     pub setl: Option<&'a Setl>,
+    /// The catalog entry of `fee.med_list_codg` (name, price cap, self-pay class).
     pub catalog: Option<&'a CatalogEntry>,
 }
 

@@ -19,14 +19,18 @@ use std::path::{Path, PathBuf};
 /// One sheet as text: `(1-based row number, cells)`; cells are trimmed, empty when blank.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sheet {
+    /// Sheet name.
     pub name: String,
+    /// Rows with their 1-based spreadsheet row numbers.
     pub rows: Vec<(u32, Vec<String>)>,
 }
 
 /// Imports the given files, in the order given, into one knowledge base stamped with the
 /// current local time.
 pub fn import_files(paths: &[PathBuf], policy: &KbPolicy) -> anyhow::Result<KnowledgeBase> {
-    import_files_at(paths, policy, chrono::Local::now().naive_local())
+    use chrono::Timelike;
+    let now = chrono::Local::now().naive_local();
+    import_files_at(paths, policy, now.with_nanosecond(0).unwrap_or(now))
 }
 
 /// Imports every `*.xlsx` of a directory (sorted by file name; Excel lock files `~$…` skipped).
@@ -384,10 +388,18 @@ pub fn map_workbook(
         (None, true) => {}
     }
     let codes: HashSet<&str> = m.points.iter().map(|p| p.med_list_codg.as_str()).collect();
+    let mut templates: Vec<String> = Vec::new();
+    for p in &m.points {
+        let t = p.limit.template();
+        if !templates.iter().any(|x| x == t) {
+            templates.push(t.to_string());
+        }
+    }
     let info = SourceInfo {
         file: file.to_string(),
         batch: m.batch.clone(),
         title: m.titles.iter().cloned().collect::<Vec<_>>().join("；"),
+        templates,
         sha256: String::new(),
         imported_at: None,
         sheets: sheets.iter().map(|s| s.name.clone()).collect(),
@@ -477,12 +489,18 @@ impl Mapper<'_> {
         });
     }
 
+    /// The rule name of a sheet titled `“医疗服务项目限定频次”规则对应知识点明细` is the quoted part.
     fn title_from_sheet(&mut self, sheet: &Sheet) {
-        let t: String = sheet
-            .name
-            .chars()
-            .filter(|c| !matches!(c, '“' | '”' | '"'))
-            .collect();
+        let n = &sheet.name;
+        let quoted = n.find('“').and_then(|a| {
+            let rest = &n[a + '“'.len_utf8()..];
+            rest.find('”').map(|b| rest[..b].to_string())
+        });
+        let t = quoted.unwrap_or_else(|| {
+            n.chars()
+                .filter(|c| !matches!(c, '“' | '”' | '"'))
+                .collect()
+        });
         self.titles.insert(t);
     }
 

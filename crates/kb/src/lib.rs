@@ -24,6 +24,8 @@
 //! # let _ = index;
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod catalog;
 pub mod cli;
 pub mod eval;

@@ -52,16 +52,30 @@ pub struct KnowledgePoint {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Limit {
     /// 限定性别对象: payable only for persons of this gender.
-    Gender { gender: Gender },
+    Gender {
+        /// The only gender the code is paid for.
+        gender: Gender,
+    },
     /// 限定年龄对象 / 限年龄: payable only within this age range.
     Age(AgeRange),
     /// 限定保险类型: payable only by work-injury or maternity insurance.
-    InsuranceType { kind: InsuranceKind },
+    InsuranceType {
+        /// The insurance that alone may pay.
+        kind: InsuranceKind,
+    },
     /// 限定就医方式: payable only in this kind of visit.
-    VisitType { med_type: MedTypeLimit },
+    VisitType {
+        /// The only kind of visit the code is paid in.
+        med_type: MedTypeLimit,
+    },
     /// 限定机构等级: payable only at institutions whose `hosp_lv` number is ≤ `lmt_hosp_lv`
     /// (二级 = 2, secondary or above; 三级 = 1, tertiary).
-    HospLevel { lmt_hosp_lv: u8, label: String },
+    HospLevel {
+        /// Highest `hosp_lv` number allowed.
+        lmt_hosp_lv: u8,
+        /// As published (二级, 三级).
+        label: String,
+    },
     /// 限定支付疗程 (drugs): the fund pays at most a course of this length.
     DrugCourse(Course),
     /// 限支付疗程 (items): course length and minimum interval between services.
@@ -69,18 +83,34 @@ pub enum Limit {
     /// 限定主次操作: an operation of this surgery group; the second and later operations of the
     /// group through the same incision must be charged at the discounted rate (policy
     /// `secondary_surgery_pct`; the national file does not publish the rate).
-    SecondarySurgery { group: String },
+    SecondarySurgery {
+        /// Surgery group as published (胃肠手术组 …).
+        group: String,
+    },
     /// 重复收费: this code (主项) includes `secondary` (从项); both must not be charged within
     /// `period`.
     DuplicatePair {
+        /// The secondary item's code (从项编码).
         secondary: Code,
+        /// Its name (从项名称).
         secondary_name: String,
+        /// 频度.
         period: Period,
     },
     /// 限定频次: at most `max` units per person per calendar day (`unit` as published: 日, 天, 小时).
-    FrequencyPerDay { max: Qty, unit: String },
+    FrequencyPerDay {
+        /// Most units per day.
+        max: Qty,
+        /// Unit as published.
+        unit: String,
+    },
     /// 周期超频次: at most `max_times` services within any `cycle_days` consecutive days.
-    CycleFrequency { max_times: u32, cycle_days: u32 },
+    CycleFrequency {
+        /// 频次上限.
+        max_times: u32,
+        /// 疗程周期 in days.
+        cycle_days: u32,
+    },
 }
 
 impl Limit {
@@ -307,6 +337,9 @@ pub struct SourceInfo {
     pub batch: String,
     /// Published title inferred from the file (限定类型 or the sheet title).
     pub title: String,
+    /// Rule templates the file's points map to ([`Limit::template`]), in first-seen order.
+    #[serde(default)]
+    pub templates: Vec<String>,
     /// SHA-256 of the file, hex.
     pub sha256: String,
     /// Local time of the import.
@@ -330,6 +363,7 @@ pub struct SourceInfo {
 /// A row that could not be mapped to a rule template.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unmapped {
+    /// Sheet name.
     pub sheet: String,
     /// 1-based spreadsheet row.
     pub row: u32,

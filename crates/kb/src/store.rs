@@ -17,17 +17,24 @@ pub fn kb_dir(data: &Path) -> PathBuf {
 /// `current.json`: the version in force.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentPointer {
+    /// Version name.
     pub version: String,
+    /// File name under `<data>/kb/`.
     pub file: String,
 }
 
 /// A stored version, without its points.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VersionInfo {
+    /// Version name.
     pub version: String,
+    /// When it was imported.
     pub imported_at: Option<NaiveDateTime>,
+    /// File name under `<data>/kb/`.
     pub file: String,
+    /// Knowledge points it holds.
     pub points: usize,
+    /// Per-file reports of the import.
     pub sources: Vec<SourceInfo>,
     /// Whether `current.json` names this version.
     #[serde(default)]

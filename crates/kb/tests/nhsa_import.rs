@@ -348,7 +348,8 @@ fn b7_item_duplicate_pairs() {
     let s = &kb.sources[0];
     // 900 numbered rows (the trailing merged blank row 902 is not data); 157 distinct main items.
     assert_eq!(counts(&kb), (900, 157, 900, 0));
-    assert_eq!(s.title, "医疗服务项目重复收费规则对应知识点明细");
+    assert_eq!(s.title, "医疗服务项目重复收费");
+    assert_eq!(s.templates, ["duplicate_pair"]);
     let pair = |main: &str, sec: &str| -> Period {
         kb.points_of(main)
             .find_map(|p| match &p.limit {
