@@ -715,8 +715,8 @@ fn only_planted_cases_fire_under_the_default_rules() {
                 if codes.contains(x.as_str()) {
                     let later = ls
                         .iter()
-                        .filter(|l| l["med_list_codg"] == *code || l["med_list_codg"] == x)
-                        .last()
+                        .rev()
+                        .find(|l| l["med_list_codg"] == *code || l["med_list_codg"] == x)
                         .unwrap();
                     fire("exclusive_items", fee_key(later));
                 }
