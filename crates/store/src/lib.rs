@@ -40,8 +40,8 @@ pub mod schema;
 
 pub use findings::{AuditRunInfo, FindingFilter, FindingStatus, Review, StoredFinding};
 pub use load::{
-    LoadOptions, LoadReport, ParsedBatch, Progress, QuarantineRow, ReadStats, SourceInfo, Stage,
-    StoredKeys, TableReport,
+    export_parquet, LoadOptions, LoadReport, ParsedBatch, Progress, QuarantineRow, ReadStats,
+    SourceInfo, Stage, StoredKeys, TableReport,
 };
 
 use medfund_contract::schema::Table;

@@ -727,13 +727,21 @@ fn store_parsed_with(
             };
         }
         stage_table!(Table::Mdtrt, &batch.mdtrt, None);
+        batch.mdtrt = Vec::new(); // written: free it before the next table
         stage_table!(Table::Diag, &batch.diag, Some(&diag_months));
+        batch.diag = Vec::new(); // written: free it before the next table
         stage_table!(Table::Setl, &batch.setl, None);
+        batch.setl = Vec::new(); // written: free it before the next table
         stage_table!(Table::Fee, &batch.fee, None);
+        batch.fee = Vec::new(); // written: free it before the next table
         stage_table!(Table::Rx, &batch.rx, None);
+        batch.rx = Vec::new(); // written: free it before the next table
         stage_table!(Table::InvPurc, &batch.inv_purc, None);
+        batch.inv_purc = Vec::new(); // written: free it before the next table
         stage_table!(Table::InvStock, &batch.inv_stock, None);
+        batch.inv_stock = Vec::new(); // written: free it before the next table
         stage_table!(Table::Idv, &batch.idv, None);
+        batch.idv = Vec::new(); // written: free it before the next table
         Ok(())
     })();
     // The claim rows are in Parquet files now; free them before the commit.
@@ -1355,4 +1363,29 @@ pub(crate) fn quarantine_rows(
             raw: r.opt_text(6),
         })
         .collect())
+}
+
+/// Writes every row of one claim table of `batch` to a single Parquet file in the store's
+/// schema (see [`crate::claims::arrow_schema`]); returns its size in bytes. medfund-ingest reads
+/// such a file back as `<table>.parquet` of a batch, so this also converts a CSV batch to Parquet.
+pub fn export_parquet(batch: &Batch, table: Table, path: &Path) -> Result<u64, StoreError> {
+    fn all<R: ClaimRecord>(rows: &[R], path: &Path) -> Result<u64, StoreError> {
+        let idx: Vec<u32> = (0..rows.len() as u32).collect();
+        write_parquet(path, rows, &idx)
+    }
+    match table {
+        Table::Mdtrt => all(&batch.mdtrt, path),
+        Table::Diag => all(&batch.diag, path),
+        Table::Setl => all(&batch.setl, path),
+        Table::Fee => all(&batch.fee, path),
+        Table::Rx => all(&batch.rx, path),
+        Table::InvPurc => all(&batch.inv_purc, path),
+        Table::InvStock => all(&batch.inv_stock, path),
+        Table::Idv => all(&batch.idv, path),
+        t => Err(StoreError::Invalid(format!(
+            "{} 不是理赔明细表，没有 Parquet 格式 / {} is not a claim table",
+            t.zh(),
+            t.name()
+        ))),
+    }
 }
