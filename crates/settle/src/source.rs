@@ -98,30 +98,40 @@ pub fn year_spending(
     field: SpendingField,
 ) -> HashMap<Code, Spending> {
     let areas = area_prefixes(fixmedins);
-    let visits: HashMap<&str, &Mdtrt> = mdtrt.iter().map(|m| (m.mdtrt_id.as_str(), m)).collect();
-    let mut out: HashMap<Code, Spending> = HashMap::new();
+    let out_of_city = |code: &str| {
+        areas
+            .get(code)
+            .copied()
+            .or_else(|| code_area_prefix(code))
+            .is_some_and(|a| a != city)
+    };
+    // Only the visits of out-of-city settlements matter for referrals: index just those.
+    let wanted: std::collections::HashSet<&str> = setl
+        .iter()
+        .filter(|s| s.setl_time.year() == year && out_of_city(&s.fixmedins_code))
+        .map(|s| s.mdtrt_id.as_str())
+        .collect();
+    let referrer: HashMap<&str, &str> = mdtrt
+        .iter()
+        .filter(|m| m.is_inpatient() && wanted.contains(m.mdtrt_id.as_str()))
+        .filter_map(|m| Some((m.mdtrt_id.as_str(), m.refl_fixmedins_code.as_deref()?)))
+        .collect();
+    let mut out: HashMap<&str, Spending> = HashMap::new();
     for s in setl.iter().filter(|s| s.setl_time.year() == year) {
         let amount = spending(s, field);
         let month = s.setl_time.month0() as usize;
-        let e = out.entry(s.fixmedins_code.clone()).or_default();
+        let e = out.entry(s.fixmedins_code.as_str()).or_default();
         e.actual_in += amount;
         e.monthly[month] += amount;
-        let area = areas
-            .get(s.fixmedins_code.as_str())
-            .copied()
-            .or_else(|| code_area_prefix(&s.fixmedins_code));
-        if area.is_some_and(|a| a != city) {
-            if let Some(v) = visits.get(s.mdtrt_id.as_str()) {
-                if let Some(referrer) = v.refl_fixmedins_code.as_ref().filter(|_| v.is_inpatient())
-                {
-                    let r = out.entry(referrer.clone()).or_default();
-                    r.actual_out += amount;
-                    r.monthly[month] += amount;
-                }
+        if let Some(r) = referrer.get(s.mdtrt_id.as_str()) {
+            if out_of_city(&s.fixmedins_code) {
+                let r = out.entry(r).or_default();
+                r.actual_out += amount;
+                r.monthly[month] += amount;
             }
         }
     }
-    out
+    out.into_iter().map(|(k, v)| (Code::from(k), v)).collect()
 }
 
 /// Budget inputs for every institution with a budget row in the year, with their spending,
