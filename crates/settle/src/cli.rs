@@ -5,6 +5,7 @@
 //! medfund settle drg --year 2024 --budget 400000000 [--input cases.csv] --out drg.csv --cases drg-cases.csv
 //! medfund settle dip --year 2024 --budget 300000000 --out dip.csv
 //! medfund settle warn --year 2024 --month 6 [--input cumulative.csv] [--out warnings.csv]
+//! medfund settle prepay --year 2024 --month 6 [--out prepay.csv]
 //! medfund settle runs [--kind budget] [--year 2024] [--status submitted]
 //! medfund settle show 3 [--out lines.csv] [--xlsx sheet.xlsx]
 //! medfund settle status 3 --to submitted --user 张三
@@ -42,6 +43,8 @@ pub enum SettleCommand {
     Dip(PointArgs),
     /// 总额预警 / in-year early warning against the caps
     Warn(WarnArgs),
+    /// 月度预付 / monthly prepayment of each institution
+    Prepay(PrepayArgs),
     /// 列出已保存的结算批次 / list stored settlement runs
     Runs(RunsArgs),
     /// 查看结算批次明细并导出 / show (and export) a stored run
@@ -136,6 +139,23 @@ pub struct WarnArgs {
     pub policy: Option<PathBuf>,
 }
 
+/// `medfund settle prepay`.
+#[derive(Debug, Args)]
+pub struct PrepayArgs {
+    /// 年度 / year
+    #[arg(long)]
+    pub year: i32,
+    /// 月份（1–12） / month
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=12))]
+    pub month: u32,
+    /// 输出 CSV（- 为标准输出） / output (`-` = stdout)
+    #[arg(long, default_value = "-")]
+    pub out: PathBuf,
+    /// 结算政策文件 / policy file
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+}
+
 /// `medfund settle runs`.
 #[derive(Debug, Args)]
 pub struct RunsArgs {
@@ -185,6 +205,7 @@ pub fn run(data: &Path, args: &SettleArgs) -> anyhow::Result<()> {
         SettleCommand::Drg(a) => run_points(data, Scheme::Drg, a),
         SettleCommand::Dip(a) => run_points(data, Scheme::Dip, a),
         SettleCommand::Warn(a) => run_warn(data, a),
+        SettleCommand::Prepay(a) => run_prepay(data, a),
         SettleCommand::Runs(a) => run_runs(data, a),
         SettleCommand::Show(a) => run_show(data, a),
         SettleCommand::Status(a) => run_status(data, a),
@@ -468,6 +489,21 @@ fn run_warn(data: &Path, a: &WarnArgs) -> anyhow::Result<()> {
         a.year,
         a.month,
         warnings.len()
+    ));
+    Ok(())
+}
+
+fn run_prepay(data: &Path, a: &PrepayArgs) -> anyhow::Result<()> {
+    let policy = load_policy(a.policy.as_deref())?;
+    let list = service::prepayments_from_store(&mut open_store(data)?, a.year, a.month, &policy)?;
+    files::write_prepayments_csv(&a.out, &list)?;
+    let total: Fen = list.iter().map(|p| p.prepayment).sum();
+    say(format!(
+        "{} 年 {} 月预付：{} 家机构，合计 {} 元 / monthly prepayment",
+        a.year,
+        a.month,
+        list.len(),
+        total
     ));
     Ok(())
 }

@@ -454,6 +454,36 @@ pub fn write_warnings_csv(path: &Path, warnings: &[Warning]) -> anyhow::Result<(
     Ok(())
 }
 
+/// Writes monthly prepayments: `fixmedins_code, month, cap, quota, spending, prepayment, cumulative`.
+pub fn write_prepayments_csv(
+    path: &Path,
+    list: &[crate::service::Prepayment],
+) -> anyhow::Result<()> {
+    let mut w = csv_writer(path)?;
+    w.write_record([
+        "fixmedins_code",
+        "month",
+        "cap",
+        "quota",
+        "spending",
+        "prepayment",
+        "cumulative",
+    ])?;
+    for p in list {
+        w.write_record([
+            p.fixmedins_code.to_string(),
+            p.month.to_string(),
+            p.cap.to_string(),
+            p.quota.to_string(),
+            p.spending.to_string(),
+            p.prepayment.to_string(),
+            p.cumulative.to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 // ---- Excel ----------------------------------------------------------------------------------
 
 /// The number a sheet cell holds, from the exact decimal text (the only place a float appears).

@@ -196,3 +196,69 @@ pub fn points_from_store(
         non_positive: ex.non_positive,
     })
 }
+
+/// One institution's monthly prepayment (月度预付).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Prepayment {
+    pub fixmedins_code: Code,
+    pub month: u32,
+    /// C of the year.
+    pub cap: Fen,
+    /// The month's quota: C ÷ 12 rounded (December: the remainder).
+    pub quota: Fen,
+    /// The month's fund spending (in-city + out-of-city referrals).
+    pub spending: Fen,
+    /// min(quota, spending), never negative.
+    pub prepayment: Fen,
+    /// Σ prepayments January..month.
+    pub cumulative: Fen,
+}
+
+/// The prepayments of `month` for every institution with a budget, from the store.
+pub fn prepayments_from_store(
+    store: &mut Store,
+    year: i32,
+    month: u32,
+    policy: &Policy,
+) -> anyhow::Result<Vec<Prepayment>> {
+    let month = month.clamp(1, 12);
+    let budgets = store
+        .budgets(year)
+        .context("读取总额预算失败 / cannot read budgets")?;
+    if budgets.is_empty() {
+        anyhow::bail!("库中没有 {year} 年度的总额预算（budget 表） / no budget rows for {year}");
+    }
+    let b = read_year(store, year)?;
+    let city = source::city_prefix(policy.budget.city_admdvs.as_deref(), &budgets, &b.fixmedins)
+        .context("无法确定本市行政区划，请设置 [budget] city_admdvs / cannot infer the city")?;
+    let spending = source::year_spending(
+        year,
+        &city,
+        &b.setl,
+        &b.mdtrt,
+        &b.fixmedins,
+        policy.budget.spending,
+    );
+    let inputs = source::budget_inputs(year, &budgets, &spending, &HashMap::new(), &policy.budget);
+    Ok(inputs
+        .iter()
+        .map(|i| {
+            let cap = i.cap_in + i.approved_extra + i.cap_out;
+            let monthly = spending
+                .get(&i.fixmedins_code)
+                .map(|s| s.monthly)
+                .unwrap_or_default();
+            let pre = budget::monthly_prepayments(cap, &monthly);
+            let m = month as usize - 1;
+            Prepayment {
+                fixmedins_code: i.fixmedins_code.clone(),
+                month,
+                cap,
+                quota: budget::monthly_quotas(cap)[m],
+                spending: monthly[m],
+                prepayment: pre[m],
+                cumulative: pre[..=m].iter().copied().sum(),
+            }
+        })
+        .collect())
+}

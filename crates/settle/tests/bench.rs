@@ -207,3 +207,82 @@ fn budget_year_of_a_city() {
         t.cap, t.actual, t.payable
     );
 }
+
+/// The demo city's year end to end: generate (20,000 persons by default, `MEDFUND_BENCH_PERSONS`
+/// to change), load into a store, then time each settlement from the store.
+#[test]
+#[ignore]
+fn demo_city_year() {
+    let persons: u64 = std::env::var("MEDFUND_BENCH_PERSONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let d = tempfile::tempdir().unwrap();
+    let batch = d.path().join("city");
+    let cfg = medfund_gen::GenConfig {
+        persons,
+        year: 2025,
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let summary = medfund_gen::generate(&batch, &cfg).unwrap();
+    let gen = t.elapsed();
+    let data = d.path().join("data");
+    let t = Instant::now();
+    let mut store = medfund_store::Store::open(&data).unwrap();
+    store.load_batch(&batch, &Default::default(), None).unwrap();
+    let load = t.elapsed();
+    let policy = Policy::default();
+
+    let t = Instant::now();
+    let b =
+        medfund_settle::service::budget_from_store(&mut store, 2025, &policy, &Default::default())
+            .unwrap();
+    let budget = t.elapsed();
+    let t = Instant::now();
+    let drg = medfund_settle::service::points_from_store(
+        &mut store,
+        Scheme::Drg,
+        2025,
+        Fen::from_yuan(100_000_000),
+        &policy,
+    )
+    .unwrap();
+    let drg_t = t.elapsed();
+    let t = Instant::now();
+    let dip = medfund_settle::service::points_from_store(
+        &mut store,
+        Scheme::Dip,
+        2025,
+        Fen::from_yuan(100_000_000),
+        &policy,
+    );
+    let dip_t = t.elapsed();
+    let t = Instant::now();
+    let w = medfund_settle::service::warnings_from_store(&mut store, 2025, 6, &policy).unwrap();
+    let warn_t = t.elapsed();
+    println!(
+        "Demo city ({persons} persons, {} settlements): generate {gen:?}, load {load:?}; budget settlement of {} \
+         institutions {budget:?} (payable {}, overage {}, reward {}; {} without budget); DRG {} cases {} groups \
+         {drg_t:?} (V {}); DIP {} ({dip_t:?}); June warnings {} ({warn_t:?})",
+        summary.rows.get("setl").copied().unwrap_or(0),
+        b.lines.len(),
+        b.totals.payable,
+        b.totals.overage,
+        b.totals.reward,
+        b.without_budget.len(),
+        drg.result.cases,
+        drg.result.groups.len(),
+        drg.result.point_value,
+        match &dip {
+            Ok(o) => format!("{} cases {} groups", o.result.cases, o.result.groups.len()),
+            Err(e) => format!("not settled: {e:#}"),
+        },
+        w.len(),
+    );
+    assert!(!b.lines.is_empty());
+    assert!(
+        b.lines.iter().any(|l| l.actual_out > Fen::ZERO),
+        "the demo city has out-of-city referrals"
+    );
+}

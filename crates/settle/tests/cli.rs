@@ -450,6 +450,29 @@ fn settles_from_the_store() {
         "{wt}"
     );
 
+    let pre = d.path().join("prepay.csv");
+    settle(
+        &data,
+        &[
+            "prepay",
+            "--year",
+            "2024",
+            "--month",
+            "5",
+            "--out",
+            pre.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
+    // May: the tertiary hospital's quota 5,833.33 against 50,000 of referral spending; the
+    // secondary spent nothing in May. Cumulative includes March.
+    assert_eq!(
+        read(&pre),
+        "fixmedins_code,month,cap,quota,spending,prepayment,cumulative\n\
+         H33060400001,5,70000.00,5833.33,50000.00,5833.33,11666.66\n\
+         H33060400002,5,40000.00,3333.33,0.00,0.00,3333.33\n"
+    );
+
     let drg = d.path().join("drg.csv");
     settle(
         &data,
