@@ -225,6 +225,15 @@ impl KbIndex {
         ix
     }
 
+    /// Whether any evaluation of this module looks at lines of `code`.
+    pub fn concerns(&self, code: &str) -> bool {
+        self.insurance.contains_key(code)
+            || self.course.contains_key(code)
+            || self.cycle.contains_key(code)
+            || self.surgery.contains_key(code)
+            || self.pairs_by_secondary.contains_key(code)
+    }
+
     /// The indexed knowledge points.
     pub fn points(&self) -> &[KnowledgePoint] {
         &self.points
@@ -242,6 +251,14 @@ impl KbIndex {
 
 /// Runs every evaluation of this module over one person's lines.
 pub fn eval_person(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Finding>) {
+    // Most people have no line with a code of these rules: one pass decides.
+    if !person
+        .lines()
+        .iter()
+        .any(|l| ix.concerns(&l.fee.med_list_codg))
+    {
+        return;
+    }
     insurance_type_limit(ix, person, out);
     course_limit(ix, person, out);
     cycle_frequency(ix, person, out);
