@@ -43,9 +43,32 @@ pub struct AuditEntry {
 }
 
 /// The hash of an entry from its fields.
-pub fn entry_hash(prev_hash: &str, seq: i64, at: &str, actor: &str, ip: &str, action: &str, entity: &str, entity_id: &str, detail_json: &str) -> String {
+pub fn entry_hash(
+    prev_hash: &str,
+    seq: i64,
+    at: &str,
+    actor: &str,
+    ip: &str,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    detail_json: &str,
+) -> String {
     let mut h = Sha256::new();
-    for (i, part) in [prev_hash, &seq.to_string(), at, actor, ip, action, entity, entity_id, detail_json].iter().enumerate() {
+    for (i, part) in [
+        prev_hash,
+        &seq.to_string(),
+        at,
+        actor,
+        ip,
+        action,
+        entity,
+        entity_id,
+        detail_json,
+    ]
+    .iter()
+    .enumerate()
+    {
         if i > 0 {
             h.update([0x1f]);
         }
@@ -55,7 +78,15 @@ pub fn entry_hash(prev_hash: &str, seq: i64, at: &str, actor: &str, ip: &str, ac
 }
 
 /// Appends one entry (inside the caller's transaction). Returns its sequence number.
-pub(crate) fn append(db: &mut Db, at: NaiveDateTime, actor: &Actor, action: &str, entity: &str, entity_id: &str, detail: &serde_json::Value) -> Result<i64> {
+pub(crate) fn append(
+    db: &mut Db,
+    at: NaiveDateTime,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    detail: &serde_json::Value,
+) -> Result<i64> {
     if db.backend() == Backend::Postgres {
         // Concurrent writers must not both read the same head: serialize appends.
         db.batch("LOCK TABLE audit_head IN EXCLUSIVE MODE")?;
@@ -69,7 +100,17 @@ pub(crate) fn append(db: &mut Db, at: NaiveDateTime, actor: &Actor, action: &str
     let at = dt(at);
     // serde_json's map is ordered by key, so this text is canonical for a given value.
     let detail_json = serde_json::to_string(detail).unwrap_or_else(|_| "{}".into());
-    let hash = entry_hash(&prev_hash, seq, &at, &actor.username, &actor.ip, action, entity, entity_id, &detail_json);
+    let hash = entry_hash(
+        &prev_hash,
+        seq,
+        &at,
+        &actor.username,
+        &actor.ip,
+        action,
+        entity,
+        entity_id,
+        &detail_json,
+    );
     db.execute(
         "INSERT INTO audit_log (seq, at, actor, ip, action, entity, entity_id, detail_json, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -86,9 +127,15 @@ pub(crate) fn append(db: &mut Db, at: NaiveDateTime, actor: &Actor, action: &str
             hash.as_str().into(),
         ],
     )?;
-    let n = db.execute("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", &[seq.into(), hash.as_str().into()])?;
+    let n = db.execute(
+        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+        &[seq.into(), hash.as_str().into()],
+    )?;
     if n == 0 {
-        db.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)", &[seq.into(), hash.into()])?;
+        db.execute(
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)",
+            &[seq.into(), hash.into()],
+        )?;
     }
     Ok(seq)
 }
@@ -156,10 +203,30 @@ pub fn verify(db: &mut Db) -> Result<Verified> {
                     ),
                 });
             }
-            let h = entry_hash(&e.prev_hash, e.seq, &dt(e.at), &e.actor, &e.ip, &e.action, &e.entity, &e.entity_id, &e.detail_json);
+            let h = entry_hash(
+                &e.prev_hash,
+                e.seq,
+                &dt(e.at),
+                &e.actor,
+                &e.ip,
+                &e.action,
+                &e.entity,
+                &e.entity_id,
+                &e.detail_json,
+            );
             // Compare with the stored text of `at` too: a reformatted timestamp is a change.
             let stored_at = r.text_of("at");
-            let h_stored = entry_hash(&e.prev_hash, e.seq, &stored_at, &e.actor, &e.ip, &e.action, &e.entity, &e.entity_id, &e.detail_json);
+            let h_stored = entry_hash(
+                &e.prev_hash,
+                e.seq,
+                &stored_at,
+                &e.actor,
+                &e.ip,
+                &e.action,
+                &e.entity,
+                &e.entity_id,
+                &e.detail_json,
+            );
             if h != e.hash || h_stored != e.hash {
                 return Err(WfError::Tampered {
                     seq: e.seq,
@@ -178,7 +245,10 @@ pub fn verify(db: &mut Db) -> Result<Verified> {
     match head {
         None if last == 0 => {}
         None => {
-            return Err(WfError::Tampered { seq: last, reason: "日志头记录缺失 / the head record is missing".into() });
+            return Err(WfError::Tampered {
+                seq: last,
+                reason: "日志头记录缺失 / the head record is missing".into(),
+            });
         }
         Some(h) => {
             let (hs, hh) = (h.int(0), h.text(1));
@@ -191,12 +261,16 @@ pub fn verify(db: &mut Db) -> Result<Verified> {
             if hs != last || hh != prev_hash {
                 return Err(WfError::Tampered {
                     seq: last,
-                    reason: "日志头与最后一条不符 / the head record does not match the last entry".into(),
+                    reason: "日志头与最后一条不符 / the head record does not match the last entry"
+                        .into(),
                 });
             }
         }
     }
-    Ok(Verified { entries: last, head_hash: prev_hash })
+    Ok(Verified {
+        entries: last,
+        head_hash: prev_hash,
+    })
 }
 
 /// Filter of [`Workflow::audit_entries`].
@@ -214,7 +288,12 @@ pub struct AuditFilter {
 
 impl Workflow<'_> {
     /// Reads the audit log, newest first (leaders, director, administrator).
-    pub fn audit_entries(&mut self, actor: &Actor, f: &AuditFilter, page: Page) -> Result<Paged<AuditEntry>> {
+    pub fn audit_entries(
+        &mut self,
+        actor: &Actor,
+        f: &AuditFilter,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>> {
         actor.require(Perm::AuditLogRead)?;
         let mut w = Where::default();
         if let Some(a) = &f.actor {
@@ -229,14 +308,35 @@ impl Workflow<'_> {
         if let Some(p) = &f.action_prefix {
             w.add("action LIKE ?", format!("{p}%"));
         }
-        let total = self.db.query_one(&format!("SELECT COUNT(*) FROM audit_log{}", w.sql()), &w.params)?.int(0);
-        let rows = self.db.query(&format!("SELECT * FROM audit_log{} ORDER BY seq DESC{}", w.sql(), page.sql()), &w.params)?;
-        Ok(Paged { total, items: rows.iter().map(entry_of).collect() })
+        let total = self
+            .db
+            .query_one(
+                &format!("SELECT COUNT(*) FROM audit_log{}", w.sql()),
+                &w.params,
+            )?
+            .int(0);
+        let rows = self.db.query(
+            &format!(
+                "SELECT * FROM audit_log{} ORDER BY seq DESC{}",
+                w.sql(),
+                page.sql()
+            ),
+            &w.params,
+        )?;
+        Ok(Paged {
+            total,
+            items: rows.iter().map(entry_of).collect(),
+        })
     }
 
     /// The history of one record from the audit log, oldest first (anyone who can see the record
     /// sees its history through the record's own API; this raw view is for log readers).
-    pub fn audit_trail(&mut self, actor: &Actor, entity: &str, entity_id: &str) -> Result<Vec<AuditEntry>> {
+    pub fn audit_trail(
+        &mut self,
+        actor: &Actor,
+        entity: &str,
+        entity_id: &str,
+    ) -> Result<Vec<AuditEntry>> {
         actor.require(Perm::AuditLogRead)?;
         let rows = self.db.query(
             "SELECT * FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY seq",

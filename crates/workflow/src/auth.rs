@@ -160,7 +160,8 @@ impl Scope {
             return Ok(Scope::City);
         }
         if let Some(c) = s.strip_prefix("institution:") {
-            medfund_contract::codes::check_fixmedins_code(c).map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
+            medfund_contract::codes::check_fixmedins_code(c)
+                .map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
             return Ok(Scope::Institution(c.to_string()));
         }
         if let Some(d) = s.strip_prefix("department:") {
@@ -191,7 +192,13 @@ pub struct Actor {
 impl Actor {
     /// A member of the public (complaint intake only).
     pub fn public(ip: &str) -> Actor {
-        Actor { user_id: 0, username: "public".into(), roles: vec![], scope: Scope::City, ip: ip.to_string() }
+        Actor {
+            user_id: 0,
+            username: "public".into(),
+            roles: vec![],
+            scope: Scope::City,
+            ip: ip.to_string(),
+        }
     }
 
     /// Whether any role grants `p`.
@@ -219,7 +226,14 @@ impl Actor {
     pub fn is_bureau(&self) -> bool {
         self.scope == Scope::City
             && self.roles.iter().any(|r| {
-                matches!(r, Role::Auditor | Role::Reviewer | Role::SectionChief | Role::Leader | Role::Director)
+                matches!(
+                    r,
+                    Role::Auditor
+                        | Role::Reviewer
+                        | Role::SectionChief
+                        | Role::Leader
+                        | Role::Director
+                )
             })
     }
 
@@ -294,7 +308,10 @@ pub(crate) fn roles_text(roles: &[Role]) -> String {
 }
 
 fn roles_of(s: &str) -> Result<Vec<Role>> {
-    s.split(',').filter(|x| !x.is_empty()).map(|x| x.parse()).collect()
+    s.split(',')
+        .filter(|x| !x.is_empty())
+        .map(|x| x.parse())
+        .collect()
 }
 
 fn user_of(r: &Row) -> Result<User> {
@@ -323,7 +340,13 @@ pub fn hash_password(password: &str) -> Result<String> {
 
 /// Checks a password against a PHC hash string.
 pub fn check_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }
 
 fn check_strength(pw: &str, min: usize) -> Result<()> {
@@ -340,17 +363,23 @@ fn check_strength(pw: &str, min: usize) -> Result<()> {
 }
 
 fn check_username(u: &str) -> Result<()> {
-    let ok = (2..=64).contains(&u.len()) && u.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    let ok = (2..=64).contains(&u.len())
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(validation(format!("用户名 '{u}' 只能含字母、数字和 _.-，2–64 位 / invalid username")))
+        Err(validation(format!(
+            "用户名 '{u}' 只能含字母、数字和 _.-，2–64 位 / invalid username"
+        )))
     }
 }
 
 fn check_role_scope(roles: &[Role], scope: &Scope) -> Result<()> {
     if roles.is_empty() {
-        return Err(validation("至少需要一个角色 / at least one role is required"));
+        return Err(validation(
+            "至少需要一个角色 / at least one role is required",
+        ));
     }
     for r in roles {
         let ok = match r {
@@ -370,7 +399,9 @@ fn check_role_scope(roles: &[Role], scope: &Scope) -> Result<()> {
     }
     if let Scope::Institution(c) = scope {
         let pharmacy = c.starts_with('P');
-        if roles.contains(&Role::Hospital) && pharmacy || roles.contains(&Role::Pharmacy) && !pharmacy {
+        if roles.contains(&Role::Hospital) && pharmacy
+            || roles.contains(&Role::Pharmacy) && !pharmacy
+        {
             return Err(validation("医院医保办用户须限定医院（H 开头），药店用户须限定药店（P 开头） / hospital users need an H code, pharmacy users a P code"));
         }
     }
@@ -424,14 +455,29 @@ impl Workflow<'_> {
 
     /// Creates the first administrator of an empty system (`medfund user init`). Refused once any
     /// user exists, so it cannot be used to take over a running system.
-    pub fn bootstrap_admin(&mut self, username: &str, display_name: &str, password: &str, ip: &str) -> Result<User> {
-        let n = self.db.query_one("SELECT COUNT(*) FROM wf_user", &[])?.int(0);
+    pub fn bootstrap_admin(
+        &mut self,
+        username: &str,
+        display_name: &str,
+        password: &str,
+        ip: &str,
+    ) -> Result<User> {
+        let n = self
+            .db
+            .query_one("SELECT COUNT(*) FROM wf_user", &[])?
+            .int(0);
         if n > 0 {
             return Err(WfError::Forbidden(
                 "系统已有用户，请由管理员用 `medfund user add` 创建 / users exist; ask an administrator".into(),
             ));
         }
-        let boot = Actor { user_id: 0, username: "bootstrap".into(), roles: vec![Role::Admin], scope: Scope::City, ip: ip.into() };
+        let boot = Actor {
+            user_id: 0,
+            username: "bootstrap".into(),
+            roles: vec![Role::Admin],
+            scope: Scope::City,
+            ip: ip.into(),
+        };
         self.insert_user(
             &boot,
             &NewUser {
@@ -447,9 +493,18 @@ impl Workflow<'_> {
     /// Lists users (administrator only).
     pub fn list_users(&mut self, actor: &Actor, page: Page) -> Result<Paged<User>> {
         actor.require(Perm::UserAdmin)?;
-        let total = self.db.query_one("SELECT COUNT(*) FROM wf_user", &[])?.int(0);
-        let rows = self.db.query(&format!("SELECT * FROM wf_user ORDER BY id{}", page.sql()), &[])?;
-        Ok(Paged { total, items: rows.iter().map(user_of).collect::<Result<_>>()? })
+        let total = self
+            .db
+            .query_one("SELECT COUNT(*) FROM wf_user", &[])?
+            .int(0);
+        let rows = self.db.query(
+            &format!("SELECT * FROM wf_user ORDER BY id{}", page.sql()),
+            &[],
+        )?;
+        Ok(Paged {
+            total,
+            items: rows.iter().map(user_of).collect::<Result<_>>()?,
+        })
     }
 
     /// One user by name (administrator, or the user themself).
@@ -459,17 +514,30 @@ impl Workflow<'_> {
         }
         let r = self
             .db
-            .query_opt("SELECT * FROM wf_user WHERE username = $1", &[username.into()])?
+            .query_opt(
+                "SELECT * FROM wf_user WHERE username = $1",
+                &[username.into()],
+            )?
             .ok_or_else(|| WfError::NotFound(format!("用户 / user {username}")))?;
         user_of(&r)
     }
 
     /// Changes roles, scope or the active flag (administrator only; not on oneself, so an
     /// administrator cannot grant themself business roles).
-    pub fn update_user(&mut self, actor: &Actor, username: &str, roles: Option<Vec<Role>>, scope: Option<Scope>, active: Option<bool>) -> Result<User> {
+    pub fn update_user(
+        &mut self,
+        actor: &Actor,
+        username: &str,
+        roles: Option<Vec<Role>>,
+        scope: Option<Scope>,
+        active: Option<bool>,
+    ) -> Result<User> {
         actor.require(Perm::UserAdmin)?;
         if actor.username == username {
-            return Err(WfError::SameActor("管理员不能修改自己的角色或状态 / administrators cannot change their own account".into()));
+            return Err(WfError::SameActor(
+                "管理员不能修改自己的角色或状态 / administrators cannot change their own account"
+                    .into(),
+            ));
         }
         let cur = self.get_user(actor, username)?;
         let roles = roles.unwrap_or(cur.roles.clone());
@@ -488,7 +556,13 @@ impl Workflow<'_> {
 
     /// Changes a password: users change their own (the old one is required); an administrator
     /// may reset anyone else's without it.
-    pub fn change_password(&mut self, actor: &Actor, username: &str, old: Option<&str>, new: &str) -> Result<()> {
+    pub fn change_password(
+        &mut self,
+        actor: &Actor,
+        username: &str,
+        old: Option<&str>,
+        new: &str,
+    ) -> Result<()> {
         let own = actor.username == username;
         if !own {
             actor.require(Perm::UserAdmin)?;
@@ -496,10 +570,15 @@ impl Workflow<'_> {
         check_strength(new, self.policy.login.min_password_len)?;
         let r = self
             .db
-            .query_opt("SELECT id, password_hash FROM wf_user WHERE username = $1", &[username.into()])?
+            .query_opt(
+                "SELECT id, password_hash FROM wf_user WHERE username = $1",
+                &[username.into()],
+            )?
             .ok_or_else(|| WfError::NotFound(format!("用户 / user {username}")))?;
         if own && !check_password(old.unwrap_or(""), &r.text_of("password_hash")) {
-            return Err(WfError::Auth("原密码不正确 / the current password is wrong".into()));
+            return Err(WfError::Auth(
+                "原密码不正确 / the current password is wrong".into(),
+            ));
         }
         let hash = hash_password(new)?;
         let id = r.int_of("id");
@@ -519,21 +598,39 @@ impl Workflow<'_> {
     pub fn verify_login(&mut self, username: &str, password: &str, ip: &str) -> Result<Actor> {
         let now = self.now();
         let lp = self.policy.login.clone();
-        let row = self.db.query_opt("SELECT * FROM wf_user WHERE username = $1", &[username.into()])?;
+        let row = self.db.query_opt(
+            "SELECT * FROM wf_user WHERE username = $1",
+            &[username.into()],
+        )?;
         let generic = "用户名或密码错误 / wrong username or password".to_string();
-        let anon = Actor { user_id: 0, username: username.to_string(), roles: vec![], scope: Scope::City, ip: ip.into() };
+        let anon = Actor {
+            user_id: 0,
+            username: username.to_string(),
+            roles: vec![],
+            scope: Scope::City,
+            ip: ip.into(),
+        };
         let Some(row) = row else {
             // Spend the same effort as a real check so timing does not reveal unknown names.
             static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
             let dummy = DUMMY.get_or_init(|| hash_password("dummy-password-1").unwrap_or_default());
             let _ = check_password(password, dummy);
-            self.mutate(&anon, "login.failed", |_| Ok(((), crate::Change::new("user", 0, json!({"reason": "unknown user"})))))?;
+            self.mutate(&anon, "login.failed", |_| {
+                Ok((
+                    (),
+                    crate::Change::new("user", 0, json!({"reason": "unknown user"})),
+                ))
+            })?;
             return Err(WfError::Auth(generic));
         };
         let user = user_of(&row)?;
         let ok = check_password(password, &row.text_of("password_hash"));
         let blocked = !user.active || user.locked_until.is_some_and(|u| u > now);
-        let action = if ok && !blocked { "login" } else { "login.failed" };
+        let action = if ok && !blocked {
+            "login"
+        } else {
+            "login.failed"
+        };
         let outcome = self.mutate(&anon, action, |db| {
             let id = user.id;
             if !user.active {
@@ -575,13 +672,22 @@ impl Workflow<'_> {
     pub fn actor_of(&mut self, username: &str, ip: &str) -> Result<Actor> {
         let r = self
             .db
-            .query_opt("SELECT * FROM wf_user WHERE username = $1", &[username.into()])?
+            .query_opt(
+                "SELECT * FROM wf_user WHERE username = $1",
+                &[username.into()],
+            )?
             .ok_or_else(|| WfError::NotFound(format!("用户 / user {username}")))?;
         let u = user_of(&r)?;
         if !u.active {
             return Err(WfError::Auth("账户已停用 / account disabled".into()));
         }
-        Ok(Actor { user_id: u.id, username: u.username, roles: u.roles, scope: u.scope, ip: ip.into() })
+        Ok(Actor {
+            user_id: u.id,
+            username: u.username,
+            roles: u.roles,
+            scope: u.scope,
+            ip: ip.into(),
+        })
     }
 
     /// Usernames of active users holding any of `roles` (for assignment pickers).
@@ -591,7 +697,10 @@ impl Workflow<'_> {
         }
         let mut w = Where::default();
         w.raw("active = 1");
-        let rows = self.db.query(&format!("SELECT * FROM wf_user{} ORDER BY username", w.sql()), &w.params)?;
+        let rows = self.db.query(
+            &format!("SELECT * FROM wf_user{} ORDER BY username", w.sql()),
+            &w.params,
+        )?;
         let mut out = vec![];
         for r in &rows {
             let u = user_of(r)?;
@@ -611,7 +720,11 @@ pub(crate) fn get_user(db: &mut Db, id: i64) -> Result<User> {
 /// Whether an active user `username` holds `perm` (used to check people named as inspectors or
 /// assignees).
 pub(crate) fn user_has(db: &mut Db, username: &str, perm: Perm) -> Result<bool> {
-    let Some(r) = db.query_opt("SELECT * FROM wf_user WHERE username = $1 AND active = 1", &[username.into()])? else {
+    let Some(r) = db.query_opt(
+        "SELECT * FROM wf_user WHERE username = $1 AND active = 1",
+        &[username.into()],
+    )?
+    else {
         return Ok(false);
     };
     let u = user_of(&r)?;
@@ -637,24 +750,58 @@ pub struct DemoUser {
 /// password (for `medfund demo` and the UI's login hint). Passwords are `<username>@Medfund1`.
 pub fn seed_demo_users(db: &mut Db, hospital: &str, pharmacy: &str) -> Result<Vec<DemoUser>> {
     let mut wf = Workflow::new(db, crate::Policy::default())?;
-    let admin = Actor { user_id: 0, username: "demo-seed".into(), roles: vec![Role::Admin], scope: Scope::City, ip: "local".into() };
+    let admin = Actor {
+        user_id: 0,
+        username: "demo-seed".into(),
+        roles: vec![Role::Admin],
+        scope: Scope::City,
+        ip: "local".into(),
+    };
     let plan: Vec<(&str, &str, Role, Scope)> = vec![
         ("admin", "系统管理员", Role::Admin, Scope::City),
         ("auditor", "稽核员 王明", Role::Auditor, Scope::City),
         ("auditor2", "稽核员 李静", Role::Auditor, Scope::City),
         ("reviewer", "复核员 张华", Role::Reviewer, Scope::City),
-        ("chief", "基金监管科 科长 刘强", Role::SectionChief, Scope::City),
+        (
+            "chief",
+            "基金监管科 科长 刘强",
+            Role::SectionChief,
+            Scope::City,
+        ),
         ("leader", "分管副局长 陈蕾", Role::Leader, Scope::City),
         ("director", "局长 赵刚", Role::Director, Scope::City),
-        ("hospital", "医院医保办", Role::Hospital, Scope::Institution(hospital.to_string())),
-        ("pharmacy", "定点药店", Role::Pharmacy, Scope::Institution(pharmacy.to_string())),
-        ("partner", "市卫生健康委员会", Role::Partner, Scope::Department(Department::Health)),
-        ("thirdparty", "第三方审核（会计师事务所）", Role::ThirdParty, Scope::City),
+        (
+            "hospital",
+            "医院医保办",
+            Role::Hospital,
+            Scope::Institution(hospital.to_string()),
+        ),
+        (
+            "pharmacy",
+            "定点药店",
+            Role::Pharmacy,
+            Scope::Institution(pharmacy.to_string()),
+        ),
+        (
+            "partner",
+            "市卫生健康委员会",
+            Role::Partner,
+            Scope::Department(Department::Health),
+        ),
+        (
+            "thirdparty",
+            "第三方审核（会计师事务所）",
+            Role::ThirdParty,
+            Scope::City,
+        ),
     ];
     let mut out = vec![];
     for (name, display, role, scope) in plan {
         let password = format!("{name}@Medfund1");
-        let exists = wf.db.query_opt("SELECT id FROM wf_user WHERE username = $1", &[name.into()])?.is_some();
+        let exists = wf
+            .db
+            .query_opt("SELECT id FROM wf_user WHERE username = $1", &[name.into()])?
+            .is_some();
         if !exists {
             wf.insert_user(
                 &admin,
@@ -667,7 +814,12 @@ pub fn seed_demo_users(db: &mut Db, hospital: &str, pharmacy: &str) -> Result<Ve
                 },
             )?;
         }
-        out.push(DemoUser { username: name.into(), password, role, scope });
+        out.push(DemoUser {
+            username: name.into(),
+            password,
+            role,
+            scope,
+        });
     }
     Ok(out)
 }

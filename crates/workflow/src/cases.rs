@@ -21,7 +21,10 @@
 
 use crate::auth::{Actor, Perm};
 use crate::error::{validation, Result, WfError};
-use crate::util::{d, dt, opt_dt, opt_enum, opt_fen, parse_d, parse_dt, plus_days, required, str_enum, Page, Paged, StateMachine, Where};
+use crate::util::{
+    d, dt, opt_dt, opt_enum, opt_fen, parse_d, parse_dt, plus_days, required, str_enum, Page,
+    Paged, StateMachine, Where,
+};
 use crate::{documents_of, events_of, record_event, Change, Document, Event, Upload, Workflow};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use medfund_contract::Fen;
@@ -208,7 +211,10 @@ pub(crate) fn can_see_case(db: &mut Db, actor: &Actor, c: &Case) -> Result<bool>
     }
     if let Some(dep) = actor.department() {
         return Ok(db
-            .query_opt("SELECT id FROM wf_share WHERE case_id = $1 AND department = $2", &[c.id.into(), dep.code().into()])?
+            .query_opt(
+                "SELECT id FROM wf_share WHERE case_id = $1 AND department = $2",
+                &[c.id.into(), dep.code().into()],
+            )?
             .is_some());
     }
     Ok(false)
@@ -216,13 +222,30 @@ pub(crate) fn can_see_case(db: &mut Db, actor: &Actor, c: &Case) -> Result<bool>
 
 pub(crate) fn next_case_no(db: &mut Db, year: i32) -> Result<String> {
     let prefix = format!("AJ{year}-");
-    let r = db.query_one("SELECT MAX(case_no) FROM wf_case WHERE case_no LIKE $1", &[format!("{prefix}%").into()])?;
-    let n = r.opt_text(0).and_then(|s| s[prefix.len()..].parse::<i64>().ok()).unwrap_or(0) + 1;
+    let r = db.query_one(
+        "SELECT MAX(case_no) FROM wf_case WHERE case_no LIKE $1",
+        &[format!("{prefix}%").into()],
+    )?;
+    let n = r
+        .opt_text(0)
+        .and_then(|s| s[prefix.len()..].parse::<i64>().ok())
+        .unwrap_or(0)
+        + 1;
     Ok(format!("{prefix}{n:05}"))
 }
 
 /// Inserts a case row (shared with complaint triage, which opens a case in its own transaction).
-pub(crate) fn insert_case(db: &mut Db, now: NaiveDateTime, by: &str, source: CaseSource, source_ref: Option<&str>, code: Option<&str>, title: &str, summary: &str, suspect: Option<Fen>) -> Result<i64> {
+pub(crate) fn insert_case(
+    db: &mut Db,
+    now: NaiveDateTime,
+    by: &str,
+    source: CaseSource,
+    source_ref: Option<&str>,
+    code: Option<&str>,
+    title: &str,
+    summary: &str,
+    suspect: Option<Fen>,
+) -> Result<i64> {
     let case_no = next_case_no(db, now.year())?;
     let id = db
         .query_one(
@@ -243,7 +266,16 @@ pub(crate) fn insert_case(db: &mut Db, now: NaiveDateTime, by: &str, source: Cas
             ],
         )?
         .int(0);
-    record_event(db, "case", id, now, by, None, CaseState::Open.code(), Some(title))?;
+    record_event(
+        db,
+        "case",
+        id,
+        now,
+        by,
+        None,
+        CaseState::Open.code(),
+        Some(title),
+    )?;
     Ok(id)
 }
 
@@ -261,11 +293,19 @@ impl Workflow<'_> {
     pub fn open_case(&mut self, actor: &Actor, n: &NewCase) -> Result<Case> {
         actor.require(Perm::CaseManage)?;
         let title = required(&n.title, "案件名称 title")?;
-        let source = n.source.ok_or_else(|| validation("须说明案件来源 / source is required"))?;
+        let source = n
+            .source
+            .ok_or_else(|| validation("须说明案件来源 / source is required"))?;
         let mut code = n.fixmedins_code.clone();
         let mut suspect = n.suspect_amount;
         if source == CaseSource::Review {
-            let rid: i64 = n.source_ref.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| validation("来源为疑点审核时须给出审核编号 / source_ref must be the review id"))?;
+            let rid: i64 = n
+                .source_ref
+                .as_deref()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| {
+                    validation("来源为疑点审核时须给出审核编号 / source_ref must be the review id")
+                })?;
             let rv = self.get_review(actor, rid)?.review;
             if rv.decision != Some(crate::review::Verdict::Confirmed) {
                 return Err(validation(format!("疑点审核 #{rid} 尚未认定违规，不能据此立案 / review {rid} is not decided as confirmed")));
@@ -274,10 +314,13 @@ impl Workflow<'_> {
             suspect = rv.confirmed_amount;
         }
         if source == CaseSource::Complaint {
-            return Err(validation("投诉举报请通过投诉分办立案 / open complaint cases through complaint triage"));
+            return Err(validation(
+                "投诉举报请通过投诉分办立案 / open complaint cases through complaint triage",
+            ));
         }
         if let Some(c) = &code {
-            medfund_contract::codes::check_fixmedins_code(c).map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
+            medfund_contract::codes::check_fixmedins_code(c)
+                .map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
         }
         let now = self.now();
         let summary = n.summary.trim().to_string();
@@ -288,14 +331,26 @@ impl Workflow<'_> {
         self.load_case(actor, id)
     }
 
-    fn case_transition(&mut self, actor: &Actor, c: &Case, to: CaseState, due_days: Option<i64>, action: &str, sets: Vec<(&str, medfund_db::Value)>, note: &str, detail: serde_json::Value) -> Result<Case> {
+    fn case_transition(
+        &mut self,
+        actor: &Actor,
+        c: &Case,
+        to: CaseState,
+        due_days: Option<i64>,
+        action: &str,
+        sets: Vec<(&str, medfund_db::Value)>,
+        note: &str,
+        detail: serde_json::Value,
+    ) -> Result<Case> {
         c.state.ensure(to)?;
         let now = self.now();
         let due = due_days.map(|x| dt(plus_days(now, x)));
         let (id, from) = (c.id, c.state);
         self.mutate(actor, action, |db| {
-            let mut sql = String::from("UPDATE wf_case SET state = $1, state_since = $2, due_at = $3");
-            let mut params: Vec<medfund_db::Value> = vec![to.code().into(), dt(now).into(), due.into()];
+            let mut sql =
+                String::from("UPDATE wf_case SET state = $1, state_since = $2, due_at = $3");
+            let mut params: Vec<medfund_db::Value> =
+                vec![to.code().into(), dt(now).into(), due.into()];
             for (col, v) in sets {
                 params.push(v);
                 sql.push_str(&format!(", {col} = ${}", params.len()));
@@ -305,9 +360,21 @@ impl Workflow<'_> {
             params.push(from.code().into());
             sql.push_str(&format!(" WHERE id = ${idp} AND state = ${}", idp + 1));
             if db.execute(&sql, &params)? != 1 {
-                return Err(WfError::InvalidTransition { from: from.zh().into(), to: to.zh().into() });
+                return Err(WfError::InvalidTransition {
+                    from: from.zh().into(),
+                    to: to.zh().into(),
+                });
             }
-            record_event(db, "case", id, now, &actor.username, Some(from.code()), to.code(), Some(note))?;
+            record_event(
+                db,
+                "case",
+                id,
+                now,
+                &actor.username,
+                Some(from.code()),
+                to.code(),
+                Some(note),
+            )?;
             let mut d = detail;
             d["from"] = json!(from.code());
             d["to"] = json!(to.code());
@@ -317,20 +384,44 @@ impl Workflow<'_> {
     }
 
     /// Starts the investigation, naming the handler (default: the actor).
-    pub fn start_case(&mut self, actor: &Actor, id: i64, handler: Option<&str>, note: &str) -> Result<Case> {
+    pub fn start_case(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        handler: Option<&str>,
+        note: &str,
+    ) -> Result<Case> {
         actor.require(Perm::CaseManage)?;
         let c = self.load_case(actor, id)?;
         let h = handler.unwrap_or(&actor.username).to_string();
         if !crate::auth::user_has(self.db, &h, Perm::CaseManage)? {
-            return Err(validation(format!("承办人 {h} 不存在或无办案权限 / {h} cannot handle cases")));
+            return Err(validation(format!(
+                "承办人 {h} 不存在或无办案权限 / {h} cannot handle cases"
+            )));
         }
         let d = self.policy.time_limits.case_investigation;
-        self.case_transition(actor, &c, CaseState::Investigating, Some(d), "case.start", vec![("assigned_to", h.as_str().into())], note, json!({"assigned_to": h}))
+        self.case_transition(
+            actor,
+            &c,
+            CaseState::Investigating,
+            Some(d),
+            "case.start",
+            vec![("assigned_to", h.as_str().into())],
+            note,
+            json!({"assigned_to": h}),
+        )
     }
 
     /// The decision: the confirmed amount and the nature. By a decision maker other than the
     /// case handler (分人负责).
-    pub fn decide_case(&mut self, actor: &Actor, id: i64, nature: Nature, confirmed_amount: Fen, note: &str) -> Result<Case> {
+    pub fn decide_case(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        nature: Nature,
+        confirmed_amount: Fen,
+        note: &str,
+    ) -> Result<Case> {
         actor.require(Perm::Decide)?;
         let c = self.load_case(actor, id)?;
         if c.assigned_to.as_deref() == Some(actor.username.as_str()) {
@@ -369,11 +460,26 @@ impl Workflow<'_> {
             &[id.into()],
         )?;
         if !open.is_empty() {
-            let list: Vec<String> = open.iter().map(|r| format!("#{}({} {})", r.int(0), r.text(1), r.text(2))).collect();
-            return Err(validation(format!("尚有未办结的处理措施：{} / unfinished sanctions", list.join(", "))));
+            let list: Vec<String> = open
+                .iter()
+                .map(|r| format!("#{}({} {})", r.int(0), r.text(1), r.text(2)))
+                .collect();
+            return Err(validation(format!(
+                "尚有未办结的处理措施：{} / unfinished sanctions",
+                list.join(", ")
+            )));
         }
         let now = self.now();
-        self.case_transition(actor, &c, CaseState::Closed, None, "case.close", vec![("closed_at", dt(now).into())], note, json!({}))
+        self.case_transition(
+            actor,
+            &c,
+            CaseState::Closed,
+            None,
+            "case.close",
+            vec![("closed_at", dt(now).into())],
+            note,
+            json!({}),
+        )
     }
 
     /// Drops (撤销) an open or investigating case, with the reason.
@@ -382,12 +488,27 @@ impl Workflow<'_> {
         let c = self.load_case(actor, id)?;
         let reason = required(reason, "撤销理由 reason")?;
         let now = self.now();
-        self.case_transition(actor, &c, CaseState::Dropped, None, "case.drop", vec![("closed_at", dt(now).into())], &reason, json!({"reason": reason}))
+        self.case_transition(
+            actor,
+            &c,
+            CaseState::Dropped,
+            None,
+            "case.drop",
+            vec![("closed_at", dt(now).into())],
+            &reason,
+            json!({"reason": reason}),
+        )
     }
 
     /// Attaches evidence files to a case or an inspection (stored under `<data>/evidence/` by
     /// their SHA-256).
-    pub fn add_evidence(&mut self, actor: &Actor, entity: &str, id: i64, files: &[Upload]) -> Result<Vec<Document>> {
+    pub fn add_evidence(
+        &mut self,
+        actor: &Actor,
+        entity: &str,
+        id: i64,
+        files: &[Upload],
+    ) -> Result<Vec<Document>> {
         actor.require(Perm::Inspect)?;
         match entity {
             "case" => {
@@ -396,7 +517,9 @@ impl Workflow<'_> {
             "inspection" => {
                 self.load_inspection(actor, id)?;
             }
-            _ => return Err(validation("证据只能附在案件(case)或检查(inspection)上 / entity must be case or inspection")),
+            _ => return Err(validation(
+                "证据只能附在案件(case)或检查(inspection)上 / entity must be case or inspection",
+            )),
         }
         if files.is_empty() {
             return Err(validation("未提供文件 / no files"));
@@ -407,11 +530,26 @@ impl Workflow<'_> {
             stored.push((up.clone(), rel, sha));
         }
         let now = self.now();
-        let entity_s: &'static str = if entity == "case" { "case" } else { "inspection" };
+        let entity_s: &'static str = if entity == "case" {
+            "case"
+        } else {
+            "inspection"
+        };
         self.mutate(actor, "evidence.add", |db| {
-            let ids = Workflow::insert_documents(db, entity_s, id, "evidence", &stored, &actor.username, now)?;
+            let ids = Workflow::insert_documents(
+                db,
+                entity_s,
+                id,
+                "evidence",
+                &stored,
+                &actor.username,
+                now,
+            )?;
             let shas: Vec<&str> = stored.iter().map(|s| s.2.as_str()).collect();
-            Ok(((), Change::new(entity_s, id, json!({"documents": ids, "sha256": shas}))))
+            Ok((
+                (),
+                Change::new(entity_s, id, json!({"documents": ids, "sha256": shas})),
+            ))
         })?;
         documents_of(self.db, entity_s, id)
     }
@@ -423,7 +561,15 @@ impl Workflow<'_> {
         let documents = documents_of(self.db, "case", id)?;
         let today = self.today();
         let sanctions = crate::sanction::sanctions_of_case(self.db, id, today)?;
-        let ids: Vec<i64> = self.db.query("SELECT id FROM wf_inspection WHERE case_id = $1 ORDER BY id", &[id.into()])?.iter().map(|r| r.int(0)).collect();
+        let ids: Vec<i64> = self
+            .db
+            .query(
+                "SELECT id FROM wf_inspection WHERE case_id = $1 ORDER BY id",
+                &[id.into()],
+            )?
+            .iter()
+            .map(|r| r.int(0))
+            .collect();
         let mut inspections = vec![];
         for i in ids {
             inspections.push(inspection_by_id(self.db, i)?);
@@ -433,7 +579,15 @@ impl Workflow<'_> {
             shares.retain(|s| s.department == dep);
         }
         let next_states = case.state.next_states();
-        Ok(CaseDetail { case, events, documents, sanctions, inspections, shares, next_states })
+        Ok(CaseDetail {
+            case,
+            events,
+            documents,
+            sanctions,
+            inspections,
+            shares,
+            next_states,
+        })
     }
 
     /// Lists cases visible to the actor.
@@ -443,9 +597,14 @@ impl Workflow<'_> {
             if let Some(c) = actor.institution() {
                 w.add("fixmedins_code = ?", c);
             } else if let Some(dep) = actor.department() {
-                w.add("id IN (SELECT case_id FROM wf_share WHERE department = ?)", dep.code());
+                w.add(
+                    "id IN (SELECT case_id FROM wf_share WHERE department = ?)",
+                    dep.code(),
+                );
             } else {
-                return Err(WfError::Forbidden("无权查看案件 / not allowed to read cases".into()));
+                return Err(WfError::Forbidden(
+                    "无权查看案件 / not allowed to read cases".into(),
+                ));
             }
         }
         if let Some(s) = f.state {
@@ -460,9 +619,25 @@ impl Workflow<'_> {
         if let Some(a) = &f.assigned_to {
             w.add("assigned_to = ?", a.as_str());
         }
-        let total = self.db.query_one(&format!("SELECT COUNT(*) FROM wf_case{}", w.sql()), &w.params)?.int(0);
-        let rows = self.db.query(&format!("SELECT * FROM wf_case{} ORDER BY id DESC{}", w.sql(), page.sql()), &w.params)?;
-        Ok(Paged { total, items: rows.iter().map(case_of).collect::<Result<_>>()? })
+        let total = self
+            .db
+            .query_one(
+                &format!("SELECT COUNT(*) FROM wf_case{}", w.sql()),
+                &w.params,
+            )?
+            .int(0);
+        let rows = self.db.query(
+            &format!(
+                "SELECT * FROM wf_case{} ORDER BY id DESC{}",
+                w.sql(),
+                page.sql()
+            ),
+            &w.params,
+        )?;
+        Ok(Paged {
+            total,
+            items: rows.iter().map(case_of).collect::<Result<_>>()?,
+        })
     }
 }
 
@@ -595,7 +770,10 @@ pub(crate) fn inspection_by_id(db: &mut Db, id: i64) -> Result<Inspection> {
         .query_opt("SELECT * FROM wf_inspection WHERE id = $1", &[id.into()])?
         .ok_or_else(|| WfError::NotFound(format!("检查 / inspection {id}")))?;
     let items = db
-        .query("SELECT * FROM wf_check_item WHERE inspection_id = $1 ORDER BY id", &[id.into()])?
+        .query(
+            "SELECT * FROM wf_check_item WHERE inspection_id = $1 ORDER BY id",
+            &[id.into()],
+        )?
         .iter()
         .map(|x| {
             Ok(CheckItem {
@@ -616,7 +794,12 @@ pub(crate) fn inspection_by_id(db: &mut Db, id: i64) -> Result<Inspection> {
         kind: r.text_of("kind").parse()?,
         planned_on: parse_d(&r.text_of("planned_on")),
         state: r.text_of("state").parse()?,
-        inspectors: r.text_of("inspectors").split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+        inspectors: r
+            .text_of("inspectors")
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
         result: opt_enum(&r, "result")?,
         summary: r.opt_text_of("summary"),
         created_by: r.text_of("created_by"),
@@ -638,17 +821,26 @@ impl Workflow<'_> {
     /// Plans an inspection (default checklist: the five verifications).
     pub fn plan_inspection(&mut self, actor: &Actor, n: &NewInspection) -> Result<Inspection> {
         actor.require(Perm::Inspect)?;
-        medfund_contract::codes::check_fixmedins_code(&n.fixmedins_code).map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
+        medfund_contract::codes::check_fixmedins_code(&n.fixmedins_code)
+            .map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
         if let Some(cid) = n.case_id {
             let c = self.load_case(actor, cid)?;
-            if c.fixmedins_code.as_deref().is_some_and(|x| x != n.fixmedins_code) {
-                return Err(validation("检查机构与案件机构不一致 / the inspected institution differs from the case's"));
+            if c.fixmedins_code
+                .as_deref()
+                .is_some_and(|x| x != n.fixmedins_code)
+            {
+                return Err(validation(
+                    "检查机构与案件机构不一致 / the inspected institution differs from the case's",
+                ));
             }
         }
         let items: Vec<(String, String)> = match &n.checklist {
             Some(l) if !l.is_empty() => l.clone(),
             Some(_) => return Err(validation("检查清单不能为空 / the checklist is empty")),
-            None => FIVE_VERIFICATIONS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            None => FIVE_VERIFICATIONS
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
         };
         let now = self.now();
         let id = self.mutate(actor, "inspection.plan", |db| {
@@ -672,7 +864,15 @@ impl Workflow<'_> {
         self.load_inspection(actor, id)
     }
 
-    fn inspection_transition(&mut self, actor: &Actor, i: &Inspection, to: InspectionState, action: &str, sets: Vec<(&str, medfund_db::Value)>, detail: serde_json::Value) -> Result<Inspection> {
+    fn inspection_transition(
+        &mut self,
+        actor: &Actor,
+        i: &Inspection,
+        to: InspectionState,
+        action: &str,
+        sets: Vec<(&str, medfund_db::Value)>,
+        detail: serde_json::Value,
+    ) -> Result<Inspection> {
         i.state.ensure(to)?;
         let now = self.now();
         let (id, from) = (i.id, i.state);
@@ -688,9 +888,21 @@ impl Workflow<'_> {
             params.push(from.code().into());
             sql.push_str(&format!(" WHERE id = ${idp} AND state = ${}", idp + 1));
             if db.execute(&sql, &params)? != 1 {
-                return Err(WfError::InvalidTransition { from: from.zh().into(), to: to.zh().into() });
+                return Err(WfError::InvalidTransition {
+                    from: from.zh().into(),
+                    to: to.zh().into(),
+                });
             }
-            record_event(db, "inspection", id, now, &actor.username, Some(from.code()), to.code(), None)?;
+            record_event(
+                db,
+                "inspection",
+                id,
+                now,
+                &actor.username,
+                Some(from.code()),
+                to.code(),
+                None,
+            )?;
             Ok(((), Change::new("inspection", id, detail)))
         })?;
         self.load_inspection(actor, id)
@@ -698,10 +910,19 @@ impl Workflow<'_> {
 
     /// Starts the on-site inspection with its inspectors (at least `min_inspectors` distinct
     /// users who may inspect; the actor must be one of them).
-    pub fn start_inspection(&mut self, actor: &Actor, id: i64, inspectors: &[String]) -> Result<Inspection> {
+    pub fn start_inspection(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        inspectors: &[String],
+    ) -> Result<Inspection> {
         actor.require(Perm::Inspect)?;
         let i = self.load_inspection(actor, id)?;
-        let mut names: Vec<String> = inspectors.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let mut names: Vec<String> = inspectors
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         names.sort();
         names.dedup();
         let min = self.policy.inspection.min_inspectors;
@@ -709,30 +930,58 @@ impl Workflow<'_> {
             return Err(WfError::SameActor(format!("现场检查须至少 {min} 名检查人员 / on-site inspection needs at least {min} distinct inspectors")));
         }
         if !names.contains(&actor.username) {
-            return Err(validation("开始检查的人员须为检查人员之一 / the actor must be one of the inspectors"));
+            return Err(validation(
+                "开始检查的人员须为检查人员之一 / the actor must be one of the inspectors",
+            ));
         }
         for n in &names {
             if !crate::auth::user_has(self.db, n, Perm::Inspect)? {
-                return Err(validation(format!("{n} 不存在或无检查权限 / {n} cannot inspect")));
+                return Err(validation(format!(
+                    "{n} 不存在或无检查权限 / {n} cannot inspect"
+                )));
             }
         }
         let now = self.now();
         let list = names.join(",");
-        self.inspection_transition(actor, &i, InspectionState::InProgress, "inspection.start", vec![("inspectors", list.as_str().into()), ("started_at", dt(now).into())], json!({"inspectors": names}))
+        self.inspection_transition(
+            actor,
+            &i,
+            InspectionState::InProgress,
+            "inspection.start",
+            vec![
+                ("inspectors", list.as_str().into()),
+                ("started_at", dt(now).into()),
+            ],
+            json!({"inspectors": names}),
+        )
     }
 
     /// Records one checklist item (an inspector on site only).
-    pub fn record_check(&mut self, actor: &Actor, id: i64, code: &str, result: CheckResult, note: &str) -> Result<Inspection> {
+    pub fn record_check(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        code: &str,
+        result: CheckResult,
+        note: &str,
+    ) -> Result<Inspection> {
         actor.require(Perm::Inspect)?;
         let i = self.load_inspection(actor, id)?;
         if i.state != InspectionState::InProgress {
-            return Err(WfError::InvalidTransition { from: i.state.zh().into(), to: "记录检查项 / record item".into() });
+            return Err(WfError::InvalidTransition {
+                from: i.state.zh().into(),
+                to: "记录检查项 / record item".into(),
+            });
         }
         if !i.inspectors.contains(&actor.username) {
-            return Err(WfError::Forbidden("只有现场检查人员可以记录 / only the inspectors on site".into()));
+            return Err(WfError::Forbidden(
+                "只有现场检查人员可以记录 / only the inspectors on site".into(),
+            ));
         }
         if result == CheckResult::Pending {
-            return Err(validation("请记录检查结果（ok/issue/na） / record ok, issue or na"));
+            return Err(validation(
+                "请记录检查结果（ok/issue/na） / record ok, issue or na",
+            ));
         }
         if result == CheckResult::Issue && note.trim().is_empty() {
             return Err(validation("发现问题须写明情况 / describe the issue"));
@@ -753,17 +1002,36 @@ impl Workflow<'_> {
 
     /// Completes the inspection: every item must be recorded; the result is `issues` when any
     /// item found one.
-    pub fn complete_inspection(&mut self, actor: &Actor, id: i64, summary: &str) -> Result<Inspection> {
+    pub fn complete_inspection(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        summary: &str,
+    ) -> Result<Inspection> {
         actor.require(Perm::Inspect)?;
         let i = self.load_inspection(actor, id)?;
         if i.state == InspectionState::InProgress && !i.inspectors.contains(&actor.username) {
-            return Err(WfError::Forbidden("只有现场检查人员可以完成检查 / only the inspectors on site".into()));
+            return Err(WfError::Forbidden(
+                "只有现场检查人员可以完成检查 / only the inspectors on site".into(),
+            ));
         }
-        let pending: Vec<&str> = i.items.iter().filter(|x| x.result == CheckResult::Pending).map(|x| x.title.as_str()).collect();
+        let pending: Vec<&str> = i
+            .items
+            .iter()
+            .filter(|x| x.result == CheckResult::Pending)
+            .map(|x| x.title.as_str())
+            .collect();
         if !pending.is_empty() && i.state == InspectionState::InProgress {
-            return Err(validation(format!("以下检查项尚未记录：{} / items not yet recorded", pending.join("、"))));
+            return Err(validation(format!(
+                "以下检查项尚未记录：{} / items not yet recorded",
+                pending.join("、")
+            )));
         }
-        let result = if i.items.iter().any(|x| x.result == CheckResult::Issue) { InspectionResult::Issues } else { InspectionResult::Pass };
+        let result = if i.items.iter().any(|x| x.result == CheckResult::Issue) {
+            InspectionResult::Issues
+        } else {
+            InspectionResult::Pass
+        };
         let summary = required(summary, "检查结论 summary")?;
         let now = self.now();
         self.inspection_transition(
@@ -771,17 +1039,33 @@ impl Workflow<'_> {
             &i,
             InspectionState::Completed,
             "inspection.complete",
-            vec![("result", result.code().into()), ("summary", summary.as_str().into()), ("completed_at", dt(now).into())],
+            vec![
+                ("result", result.code().into()),
+                ("summary", summary.as_str().into()),
+                ("completed_at", dt(now).into()),
+            ],
             json!({"result": result.code()}),
         )
     }
 
     /// Cancels a planned inspection.
-    pub fn cancel_inspection(&mut self, actor: &Actor, id: i64, reason: &str) -> Result<Inspection> {
+    pub fn cancel_inspection(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        reason: &str,
+    ) -> Result<Inspection> {
         actor.require(Perm::Inspect)?;
         let i = self.load_inspection(actor, id)?;
         let reason = required(reason, "取消理由 reason")?;
-        self.inspection_transition(actor, &i, InspectionState::Cancelled, "inspection.cancel", vec![("summary", reason.as_str().into())], json!({"reason": reason}))
+        self.inspection_transition(
+            actor,
+            &i,
+            InspectionState::Cancelled,
+            "inspection.cancel",
+            vec![("summary", reason.as_str().into())],
+            json!({"reason": reason}),
+        )
     }
 
     /// One inspection.
@@ -790,14 +1074,24 @@ impl Workflow<'_> {
     }
 
     /// Inspections visible to the actor, newest first; optionally of one institution.
-    pub fn list_inspections(&mut self, actor: &Actor, fixmedins_code: Option<&str>, state: Option<InspectionState>, page: Page) -> Result<Paged<Inspection>> {
+    pub fn list_inspections(
+        &mut self,
+        actor: &Actor,
+        fixmedins_code: Option<&str>,
+        state: Option<InspectionState>,
+        page: Page,
+    ) -> Result<Paged<Inspection>> {
         let mut w = Where::default();
         if !actor.is_bureau() {
             match actor.institution() {
                 Some(c) => {
                     w.add("fixmedins_code = ?", c);
                 }
-                None => return Err(WfError::Forbidden("无权查看检查 / not allowed to read inspections".into())),
+                None => {
+                    return Err(WfError::Forbidden(
+                        "无权查看检查 / not allowed to read inspections".into(),
+                    ))
+                }
             }
         }
         if let Some(c) = fixmedins_code {
@@ -806,8 +1100,26 @@ impl Workflow<'_> {
         if let Some(s) = state {
             w.add("state = ?", s.code());
         }
-        let total = self.db.query_one(&format!("SELECT COUNT(*) FROM wf_inspection{}", w.sql()), &w.params)?.int(0);
-        let ids: Vec<i64> = self.db.query(&format!("SELECT id FROM wf_inspection{} ORDER BY id DESC{}", w.sql(), page.sql()), &w.params)?.iter().map(|r| r.int(0)).collect();
+        let total = self
+            .db
+            .query_one(
+                &format!("SELECT COUNT(*) FROM wf_inspection{}", w.sql()),
+                &w.params,
+            )?
+            .int(0);
+        let ids: Vec<i64> = self
+            .db
+            .query(
+                &format!(
+                    "SELECT id FROM wf_inspection{} ORDER BY id DESC{}",
+                    w.sql(),
+                    page.sql()
+                ),
+                &w.params,
+            )?
+            .iter()
+            .map(|r| r.int(0))
+            .collect();
         let mut items = vec![];
         for id in ids {
             items.push(inspection_by_id(self.db, id)?);

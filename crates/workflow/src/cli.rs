@@ -9,12 +9,16 @@
 //! Results are printed as JSON.
 
 use crate::auth::NewUser;
-use crate::cases::{CaseFilter, CaseSource, CaseState, CheckResult, InspectionKind, Nature, NewCase, NewInspection};
+use crate::cases::{
+    CaseFilter, CaseSource, CaseState, CheckResult, InspectionKind, Nature, NewCase, NewInspection,
+};
 use crate::complaint::{Channel, ComplaintState, NewComplaint, Triage};
 use crate::credit::CreditList;
 use crate::points::{Degree, NewPoints, PointsState, RepairInput, RepairKind};
 use crate::review::{Opinion, ReviewFilter, ReviewState, SamplingSpec, Verdict};
-use crate::sanction::{ApproveInput, NewSanction, SanctionFilter, SanctionKind, SanctionState, TransferTarget};
+use crate::sanction::{
+    ApproveInput, NewSanction, SanctionFilter, SanctionKind, SanctionState, TransferTarget,
+};
 use crate::{Actor, Department, Page, Policy, Ratio, Role, Scope, Upload, Workflow};
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
@@ -44,7 +48,10 @@ pub struct PageArgs {
 
 impl PageArgs {
     fn page(&self) -> Page {
-        Page { offset: self.offset, limit: self.limit }
+        Page {
+            offset: self.offset,
+            limit: self.limit,
+        }
     }
 }
 
@@ -709,20 +716,29 @@ fn date(s: &str) -> anyhow::Result<NaiveDate> {
 }
 
 fn password(var: &str) -> anyhow::Result<String> {
-    std::env::var(var).map_err(|_| anyhow::anyhow!("请在环境变量 {var} 中提供密码 / set the password in {var}"))
+    std::env::var(var)
+        .map_err(|_| anyhow::anyhow!("请在环境变量 {var} 中提供密码 / set the password in {var}"))
 }
 
 fn login(wf: &mut Workflow, l: &Login) -> anyhow::Result<Actor> {
-    let user = l.user.as_deref().context("请用 --user 或 MEDFUND_USER 指定登录用户 / give --user (password in MEDFUND_PASSWORD)")?;
+    let user = l.user.as_deref().context(
+        "请用 --user 或 MEDFUND_USER 指定登录用户 / give --user (password in MEDFUND_PASSWORD)",
+    )?;
     Ok(wf.verify_login(user, &password("MEDFUND_PASSWORD")?, "cli")?)
 }
 
 fn uploads(files: &[PathBuf]) -> anyhow::Result<Vec<Upload>> {
-    files.iter().map(|p| Upload::from_path(p).map_err(Into::into)).collect()
+    files
+        .iter()
+        .map(|p| Upload::from_path(p).map_err(Into::into))
+        .collect()
 }
 
 fn split(s: &str) -> Vec<String> {
-    s.split([',', '，']).map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
+    s.split([',', '，'])
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
 }
 
 /// Runs a workflow command against the store in `data`.
@@ -730,7 +746,11 @@ pub fn run(data: &Path, cmd: &Command) -> anyhow::Result<()> {
     let mut db = open_db(data)?;
     let policy = Policy::load()?;
     // `user demo` seeds before a service exists; everything else goes through one service.
-    if let Command::User { cmd: UserCmd::Demo { hospital, pharmacy }, .. } = cmd {
+    if let Command::User {
+        cmd: UserCmd::Demo { hospital, pharmacy },
+        ..
+    } = cmd
+    {
         let users = crate::auth::seed_demo_users(&mut db, hospital, pharmacy)?;
         return print(&users);
     }
@@ -756,63 +776,140 @@ fn user(wf: &mut Workflow, l: &Login, cmd: &UserCmd) -> anyhow::Result<()> {
     }
     let a = login(wf, l)?;
     match cmd {
-        UserCmd::Add { username, name, roles, scope } => {
-            let roles: Vec<Role> = split(roles).iter().map(|r| r.parse()).collect::<Result<_, _>>()?;
+        UserCmd::Add {
+            username,
+            name,
+            roles,
+            scope,
+        } => {
+            let roles: Vec<Role> = split(roles)
+                .iter()
+                .map(|r| r.parse())
+                .collect::<Result<_, _>>()?;
             let u = wf.create_user(
                 &a,
-                &NewUser { username: username.clone(), display_name: name.clone(), roles, scope: Scope::parse(scope)?, password: password("MEDFUND_NEW_PASSWORD")? },
+                &NewUser {
+                    username: username.clone(),
+                    display_name: name.clone(),
+                    roles,
+                    scope: Scope::parse(scope)?,
+                    password: password("MEDFUND_NEW_PASSWORD")?,
+                },
             )?;
             print(&u)
         }
         UserCmd::List { page } => print(&wf.list_users(&a, page.page())?),
         UserCmd::Passwd { username } => {
             let target = username.clone().unwrap_or(a.username.clone());
-            let old = (target == a.username).then(|| password("MEDFUND_PASSWORD")).transpose()?;
-            wf.change_password(&a, &target, old.as_deref(), &password("MEDFUND_NEW_PASSWORD")?)?;
+            let old = (target == a.username)
+                .then(|| password("MEDFUND_PASSWORD"))
+                .transpose()?;
+            wf.change_password(
+                &a,
+                &target,
+                old.as_deref(),
+                &password("MEDFUND_NEW_PASSWORD")?,
+            )?;
             println!("密码已修改 / password changed: {target}");
             Ok(())
         }
-        UserCmd::Disable { username, enable } => print(&wf.update_user(&a, username, None, None, Some(*enable))?),
+        UserCmd::Disable { username, enable } => {
+            print(&wf.update_user(&a, username, None, None, Some(*enable))?)
+        }
         UserCmd::Init { .. } | UserCmd::Demo { .. } => unreachable!("handled above"),
     }
 }
 
 fn read_findings(path: &Path) -> anyhow::Result<Vec<Finding>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("无法读取 / cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("无法读取 / cannot read {}", path.display()))?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("{} 第 {} 行不是疑点 JSON / line {} is not a finding", path.display(), i + 1, i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| {
+                format!(
+                    "{} 第 {} 行不是疑点 JSON / line {} is not a finding",
+                    path.display(),
+                    i + 1,
+                    i + 1
+                )
+            })
+        })
         .collect()
 }
 
 fn review(wf: &mut Workflow, l: &Login, cmd: &ReviewCmd) -> anyhow::Result<()> {
     let a = login(wf, l)?;
     match cmd {
-        ReviewCmd::Register { findings, sample, reason } => {
+        ReviewCmd::Register {
+            findings,
+            sample,
+            reason,
+        } => {
             let all = read_findings(findings)?;
             let chosen: Vec<(Finding, String)> = if *sample {
                 let spec = SamplingSpec::from_policy(&wf.policy().sampling);
-                crate::review::sample(&all, &[], &spec).into_iter().map(|s| (all[s.index].clone(), s.reason)).collect()
+                crate::review::sample(&all, &[], &spec)
+                    .into_iter()
+                    .map(|s| (all[s.index].clone(), s.reason))
+                    .collect()
             } else {
                 all.into_iter().map(|f| (f, reason.clone())).collect()
             };
             let r = wf.register_findings(&a, &chosen)?;
-            eprintln!("登记 {} 条疑点（{} 条已在审核中） / registered {}", r.len(), chosen.len() - r.len(), r.len());
-            print(&r.iter().map(|x| (x.id, x.finding_id.clone())).collect::<Vec<_>>())
+            eprintln!(
+                "登记 {} 条疑点（{} 条已在审核中） / registered {}",
+                r.len(),
+                chosen.len() - r.len(),
+                r.len()
+            );
+            print(
+                &r.iter()
+                    .map(|x| (x.id, x.finding_id.clone()))
+                    .collect::<Vec<_>>(),
+            )
         }
-        ReviewCmd::List { state, institution, overdue, page } => {
-            let f = ReviewFilter { state: *state, fixmedins_code: institution.clone(), overdue_only: *overdue, ..Default::default() };
+        ReviewCmd::List {
+            state,
+            institution,
+            overdue,
+            page,
+        } => {
+            let f = ReviewFilter {
+                state: *state,
+                fixmedins_code: institution.clone(),
+                overdue_only: *overdue,
+                ..Default::default()
+            };
             print(&wf.list_reviews(&a, &f, page.page())?)
         }
         ReviewCmd::Show { id } => print(&wf.get_review(&a, *id)?),
         ReviewCmd::Assign { id, to } => print(&wf.assign_review(&a, *id, to)?),
-        ReviewCmd::First { id, dismiss, note } => print(&wf.first_review(&a, *id, if *dismiss { Opinion::Dismiss } else { Opinion::Confirm }, note)?),
-        ReviewCmd::Second { id, send_back, note } => print(&wf.second_review(&a, *id, !*send_back, note)?),
+        ReviewCmd::First { id, dismiss, note } => print(&wf.first_review(
+            &a,
+            *id,
+            if *dismiss {
+                Opinion::Dismiss
+            } else {
+                Opinion::Confirm
+            },
+            note,
+        )?),
+        ReviewCmd::Second {
+            id,
+            send_back,
+            note,
+        } => print(&wf.second_review(&a, *id, !*send_back, note)?),
         ReviewCmd::Appeal { id, text, doc } => print(&wf.appeal(&a, *id, text, &uploads(doc)?)?),
         ReviewCmd::Accept { id, note } => print(&wf.accept_finding(&a, *id, note)?),
         ReviewCmd::Investigate { id, note } => print(&wf.start_investigation(&a, *id, note)?),
-        ReviewCmd::Decide { id, confirmed, cleared, note } => {
+        ReviewCmd::Decide {
+            id,
+            confirmed,
+            cleared,
+            note,
+        } => {
             let (v, amt) = match (confirmed, cleared) {
                 (Some(x), false) => (Verdict::Confirmed, Some(money(x)?)),
                 (None, true) => (Verdict::Cleared, None),
@@ -827,7 +924,14 @@ fn review(wf: &mut Workflow, l: &Login, cmd: &ReviewCmd) -> anyhow::Result<()> {
 fn case(wf: &mut Workflow, l: &Login, cmd: &CaseCmd) -> anyhow::Result<()> {
     let a = login(wf, l)?;
     match cmd {
-        CaseCmd::Open { source, source_ref, institution, title, summary, amount } => {
+        CaseCmd::Open {
+            source,
+            source_ref,
+            institution,
+            title,
+            summary,
+            amount,
+        } => {
             let n = NewCase {
                 source: Some(*source),
                 source_ref: source_ref.clone(),
@@ -838,36 +942,85 @@ fn case(wf: &mut Workflow, l: &Login, cmd: &CaseCmd) -> anyhow::Result<()> {
             };
             print(&wf.open_case(&a, &n)?)
         }
-        CaseCmd::List { state, page } => print(&wf.list_cases(&a, &CaseFilter { state: *state, ..Default::default() }, page.page())?),
+        CaseCmd::List { state, page } => print(&wf.list_cases(
+            &a,
+            &CaseFilter {
+                state: *state,
+                ..Default::default()
+            },
+            page.page(),
+        )?),
         CaseCmd::Show { id } => print(&wf.get_case(&a, *id)?),
-        CaseCmd::Start { id, handler, note } => print(&wf.start_case(&a, *id, handler.as_deref(), note)?),
-        CaseCmd::Decide { id, nature, amount, note } => print(&wf.decide_case(&a, *id, *nature, money(amount)?, note)?),
+        CaseCmd::Start { id, handler, note } => {
+            print(&wf.start_case(&a, *id, handler.as_deref(), note)?)
+        }
+        CaseCmd::Decide {
+            id,
+            nature,
+            amount,
+            note,
+        } => print(&wf.decide_case(&a, *id, *nature, money(amount)?, note)?),
         CaseCmd::Close { id, note } => print(&wf.close_case(&a, *id, note)?),
         CaseCmd::Drop { id, reason } => print(&wf.drop_case(&a, *id, reason)?),
-        CaseCmd::Evidence { id, files } => print(&wf.add_evidence(&a, "case", *id, &uploads(files)?)?),
+        CaseCmd::Evidence { id, files } => {
+            print(&wf.add_evidence(&a, "case", *id, &uploads(files)?)?)
+        }
     }
 }
 
 fn inspection(wf: &mut Workflow, l: &Login, cmd: &InspectionCmd) -> anyhow::Result<()> {
     let a = login(wf, l)?;
     match cmd {
-        InspectionCmd::Plan { institution, case, kind, date: d } => {
-            let n = NewInspection { fixmedins_code: institution.clone(), case_id: *case, kind: *kind, planned_on: date(d)?, checklist: None };
+        InspectionCmd::Plan {
+            institution,
+            case,
+            kind,
+            date: d,
+        } => {
+            let n = NewInspection {
+                fixmedins_code: institution.clone(),
+                case_id: *case,
+                kind: *kind,
+                planned_on: date(d)?,
+                checklist: None,
+            };
             print(&wf.plan_inspection(&a, &n)?)
         }
-        InspectionCmd::Start { id, inspectors } => print(&wf.start_inspection(&a, *id, &split(inspectors))?),
-        InspectionCmd::Check { id, item, result, note } => print(&wf.record_check(&a, *id, item, *result, note)?),
-        InspectionCmd::Complete { id, summary } => print(&wf.complete_inspection(&a, *id, summary)?),
-        InspectionCmd::Evidence { id, files } => print(&wf.add_evidence(&a, "inspection", *id, &uploads(files)?)?),
+        InspectionCmd::Start { id, inspectors } => {
+            print(&wf.start_inspection(&a, *id, &split(inspectors))?)
+        }
+        InspectionCmd::Check {
+            id,
+            item,
+            result,
+            note,
+        } => print(&wf.record_check(&a, *id, item, *result, note)?),
+        InspectionCmd::Complete { id, summary } => {
+            print(&wf.complete_inspection(&a, *id, summary)?)
+        }
+        InspectionCmd::Evidence { id, files } => {
+            print(&wf.add_evidence(&a, "inspection", *id, &uploads(files)?)?)
+        }
         InspectionCmd::Show { id } => print(&wf.get_inspection(&a, *id)?),
-        InspectionCmd::List { institution, page } => print(&wf.list_inspections(&a, institution.as_deref(), None, page.page())?),
+        InspectionCmd::List { institution, page } => {
+            print(&wf.list_inspections(&a, institution.as_deref(), None, page.page())?)
+        }
     }
 }
 
 fn sanction(wf: &mut Workflow, l: &Login, cmd: &SanctionCmd) -> anyhow::Result<()> {
     let a = login(wf, l)?;
     match cmd {
-        SanctionCmd::Propose { case, kind, basis, months, points, transfer_to, deadline, reason } => {
+        SanctionCmd::Propose {
+            case,
+            kind,
+            basis,
+            months,
+            points,
+            transfer_to,
+            deadline,
+            reason,
+        } => {
             let n = NewSanction {
                 case_id: *case,
                 kind: Some(*kind),
@@ -880,15 +1033,56 @@ fn sanction(wf: &mut Workflow, l: &Login, cmd: &SanctionCmd) -> anyhow::Result<(
             };
             print(&wf.propose_sanction(&a, &n)?)
         }
-        SanctionCmd::Approve { id, multiple, why, note } => {
-            let input = ApproveInput { multiple: multiple.as_deref().map(Ratio::parse).transpose()?, multiple_reason: why.clone(), note: note.clone() };
+        SanctionCmd::Approve {
+            id,
+            multiple,
+            why,
+            note,
+        } => {
+            let input = ApproveInput {
+                multiple: multiple.as_deref().map(Ratio::parse).transpose()?,
+                multiple_reason: why.clone(),
+                note: note.clone(),
+            };
             print(&wf.approve_sanction(&a, *id, &input)?)
         }
         SanctionCmd::Reject { id, note } => print(&wf.reject_sanction(&a, *id, note)?),
-        SanctionCmd::Collective { id, date: d, participants, conclusion } => print(&wf.record_collective_decision(&a, *id, date(d)?, &split(participants), conclusion)?),
-        SanctionCmd::Execute { id, effective, note } => print(&wf.execute_sanction(&a, *id, date(effective)?, note)?),
-        SanctionCmd::Pay { id, amount, date: d, reference } => print(&wf.record_payment(&a, *id, money(amount)?, date(d)?, reference)?),
-        SanctionCmd::List { state, overdue, page } => print(&wf.list_sanctions(&a, &SanctionFilter { state: *state, overdue_only: *overdue, ..Default::default() }, page.page())?),
+        SanctionCmd::Collective {
+            id,
+            date: d,
+            participants,
+            conclusion,
+        } => print(&wf.record_collective_decision(
+            &a,
+            *id,
+            date(d)?,
+            &split(participants),
+            conclusion,
+        )?),
+        SanctionCmd::Execute {
+            id,
+            effective,
+            note,
+        } => print(&wf.execute_sanction(&a, *id, date(effective)?, note)?),
+        SanctionCmd::Pay {
+            id,
+            amount,
+            date: d,
+            reference,
+        } => print(&wf.record_payment(&a, *id, money(amount)?, date(d)?, reference)?),
+        SanctionCmd::List {
+            state,
+            overdue,
+            page,
+        } => print(&wf.list_sanctions(
+            &a,
+            &SanctionFilter {
+                state: *state,
+                overdue_only: *overdue,
+                ..Default::default()
+            },
+            page.page(),
+        )?),
         SanctionCmd::Show { id } => print(&wf.get_sanction(&a, *id)?),
         SanctionCmd::Summary { year } => print(&wf.recovery_summary(&a, *year)?),
     }
@@ -897,14 +1091,38 @@ fn sanction(wf: &mut Workflow, l: &Login, cmd: &SanctionCmd) -> anyhow::Result<(
 fn points(wf: &mut Workflow, l: &Login, cmd: &PointsCmd) -> anyhow::Result<()> {
     let a = login(wf, l)?;
     match cmd {
-        PointsCmd::Add { pract, institution, band, degree, cause, case, sanction } => {
-            let n = NewPoints { pract_code: pract.clone(), fixmedins_code: institution.clone(), band: *band, degree: *degree, cause: cause.clone(), case_id: *case, sanction_id: *sanction };
+        PointsCmd::Add {
+            pract,
+            institution,
+            band,
+            degree,
+            cause,
+            case,
+            sanction,
+        } => {
+            let n = NewPoints {
+                pract_code: pract.clone(),
+                fixmedins_code: institution.clone(),
+                band: *band,
+                degree: *degree,
+                cause: cause.clone(),
+                case_id: *case,
+                sanction_id: *sanction,
+            };
             print(&wf.propose_points(&a, &n)?)
         }
-        PointsCmd::Approve { id, months, note } => print(&wf.approve_points(&a, *id, *months, note)?),
+        PointsCmd::Approve { id, months, note } => {
+            print(&wf.approve_points(&a, *id, *months, note)?)
+        }
         PointsCmd::Reject { id, reason } => print(&wf.reject_points(&a, *id, reason)?),
         PointsCmd::Show { pract } => print(&wf.person_file(&a, pract)?),
-        PointsCmd::Repair { pract, reduce, shorten, measure, reason } => {
+        PointsCmd::Repair {
+            pract,
+            reduce,
+            shorten,
+            measure,
+            reason,
+        } => {
             let r = match (reduce, shorten) {
                 (Some(p), None) => RepairInput { pract_code: pract.clone(), kind: RepairKind::ReducePoints, points: *p, measure_id: None, days: 0, reason: reason.clone() },
                 (None, Some(d)) => RepairInput { pract_code: pract.clone(), kind: RepairKind::ShortenSuspension, points: 0, measure_id: *measure, days: *d, reason: reason.clone() },
@@ -912,33 +1130,59 @@ fn points(wf: &mut Workflow, l: &Login, cmd: &PointsCmd) -> anyhow::Result<()> {
             };
             print(&wf.repair(&a, &r)?)
         }
-        PointsCmd::Reregister { pract, date: d, note } => print(&wf.reregister(&a, pract, date(d)?, note)?),
+        PointsCmd::Reregister {
+            pract,
+            date: d,
+            note,
+        } => print(&wf.reregister(&a, pract, date(d)?, note)?),
         PointsCmd::Flags { year } => print(&wf.institution_flags(&a, *year, None)?),
-        PointsCmd::List { state, page } => print(&wf.list_points(&a, *state, None, None, page.page())?),
+        PointsCmd::List { state, page } => {
+            print(&wf.list_points(&a, *state, None, None, page.page())?)
+        }
     }
 }
 
 fn credit(wf: &mut Workflow, l: &Login, cmd: &CreditCmd) -> anyhow::Result<()> {
     let a = login(wf, l)?;
     match cmd {
-        CreditCmd::Eval { institution, year } => print(&wf.evaluate_credit(&a, institution, *year)?),
+        CreditCmd::Eval { institution, year } => {
+            print(&wf.evaluate_credit(&a, institution, *year)?)
+        }
         CreditCmd::List { year } => print(&wf.credit_reports(&a, *year)?),
         CreditCmd::Plan { year } => print(&wf.inspection_plan(&a, *year)?),
-        CreditCmd::ListAdd { institution, list, reason } => print(&wf.add_list_entry(&a, institution, *list, reason)?),
+        CreditCmd::ListAdd {
+            institution,
+            list,
+            reason,
+        } => print(&wf.add_list_entry(&a, institution, *list, reason)?),
         CreditCmd::ListRemove { id, reason } => print(&wf.remove_list_entry(&a, *id, reason)?),
-        CreditCmd::Agreement { institution, date: d } => {
+        CreditCmd::Agreement {
+            institution,
+            date: d,
+        } => {
             let day = match d {
                 Some(d) => date(d)?,
                 None => wf.today(),
             };
             let (status, measures) = wf.agreement(&a, institution, day)?;
-            print(&serde_json::json!({"fixmedins_code": institution, "date": day, "status": status, "status_zh": status.zh(), "measures": measures}))
+            print(
+                &serde_json::json!({"fixmedins_code": institution, "date": day, "status": status, "status_zh": status.zh(), "measures": measures}),
+            )
         }
     }
 }
 
 fn complaint(wf: &mut Workflow, l: &Login, cmd: &ComplaintCmd) -> anyhow::Result<()> {
-    if let ComplaintCmd::Submit { anonymous, name, contact, institution, target, content, channel } = cmd {
+    if let ComplaintCmd::Submit {
+        anonymous,
+        name,
+        contact,
+        institution,
+        target,
+        content,
+        channel,
+    } = cmd
+    {
         let a = match &l.user {
             Some(_) => login(wf, l)?,
             None => Actor::public("cli"),
@@ -954,26 +1198,41 @@ fn complaint(wf: &mut Workflow, l: &Login, cmd: &ComplaintCmd) -> anyhow::Result
         };
         let r = wf.submit_complaint(&a, &n)?;
         if let Some(c) = &r.claim_code {
-            eprintln!("请妥善保存领取码（仅显示一次）：{c} / keep this claim code, it is shown once");
+            eprintln!(
+                "请妥善保存领取码（仅显示一次）：{c} / keep this claim code, it is shown once"
+            );
         }
         return print(&r);
     }
     let a = login(wf, l)?;
     match cmd {
-        ComplaintCmd::Triage { id, open_case, link_case, reject } => {
+        ComplaintCmd::Triage {
+            id,
+            open_case,
+            link_case,
+            reject,
+        } => {
             let t = match (open_case, link_case, reject) {
                 (Some(t), None, None) => Triage::OpenCase { title: t.clone() },
                 (None, Some(c), None) => Triage::LinkCase { case_id: *c },
                 (None, None, Some(r)) => Triage::Reject { reason: r.clone() },
-                _ => bail!("请给出 --open-case、--link-case、--reject 之一 / give exactly one of them"),
+                _ => bail!(
+                    "请给出 --open-case、--link-case、--reject 之一 / give exactly one of them"
+                ),
             };
             print(&wf.triage_complaint(&a, *id, &t)?)
         }
         ComplaintCmd::Conclude { id } => print(&wf.conclude_complaint(&a, *id)?),
         ComplaintCmd::Reward { id } => print(&wf.propose_reward(&a, *id)?),
         ComplaintCmd::ApproveReward { id } => print(&wf.approve_reward(&a, *id)?),
-        ComplaintCmd::Pay { id, claim_code, reference } => print(&wf.pay_reward(&a, *id, claim_code.as_deref(), reference)?),
-        ComplaintCmd::List { state, page } => print(&wf.list_complaints(&a, *state, page.page())?),
+        ComplaintCmd::Pay {
+            id,
+            claim_code,
+            reference,
+        } => print(&wf.pay_reward(&a, *id, claim_code.as_deref(), reference)?),
+        ComplaintCmd::List { state, page } => {
+            print(&wf.list_complaints(&a, *state, page.page())?)
+        }
         ComplaintCmd::Show { id } => print(&wf.get_complaint(&a, *id)?),
         ComplaintCmd::Submit { .. } => unreachable!("handled above"),
     }
@@ -982,7 +1241,12 @@ fn complaint(wf: &mut Workflow, l: &Login, cmd: &ComplaintCmd) -> anyhow::Result
 fn share(wf: &mut Workflow, l: &Login, cmd: &ShareCmd) -> anyhow::Result<()> {
     let a = login(wf, l)?;
     match cmd {
-        ShareCmd::Export { case, dept, json, xlsx } => {
+        ShareCmd::Export {
+            case,
+            dept,
+            json,
+            xlsx,
+        } => {
             let (rec, doc) = wf.share_case(&a, *case, *dept)?;
             if let Some(p) = json {
                 crate::share::write_share_json(&doc, p)?;
@@ -994,7 +1258,11 @@ fn share(wf: &mut Workflow, l: &Login, cmd: &ShareCmd) -> anyhow::Result<()> {
             }
             print(&rec)
         }
-        ShareCmd::Followup { share, action, note } => print(&wf.record_followup(&a, *share, action, note)?),
+        ShareCmd::Followup {
+            share,
+            action,
+            note,
+        } => print(&wf.record_followup(&a, *share, action, note)?),
         ShareCmd::List => print(&wf.list_shares(&a)?),
     }
 }
@@ -1003,14 +1271,27 @@ fn auditlog(wf: &mut Workflow, l: &Login, cmd: &AuditlogCmd) -> anyhow::Result<(
     match cmd {
         AuditlogCmd::Verify => match crate::auditlog::verify(wf.db()) {
             Ok(v) => {
-                println!("审计日志完整 / audit log OK: {} 条 entries, 末条哈希 head {}", v.entries, v.head_hash);
+                println!(
+                    "审计日志完整 / audit log OK: {} 条 entries, 末条哈希 head {}",
+                    v.entries, v.head_hash
+                );
                 Ok(())
             }
             Err(e) => bail!("{e}"),
         },
-        AuditlogCmd::Show { entity, id, actor, page } => {
+        AuditlogCmd::Show {
+            entity,
+            id,
+            actor,
+            page,
+        } => {
             let a = login(wf, l)?;
-            let f = crate::auditlog::AuditFilter { actor: actor.clone(), entity: entity.clone(), entity_id: id.clone(), action_prefix: None };
+            let f = crate::auditlog::AuditFilter {
+                actor: actor.clone(),
+                entity: entity.clone(),
+                entity_id: id.clone(),
+                action_prefix: None,
+            };
             print(&wf.audit_entries(&a, &f, page.page())?)
         }
     }

@@ -16,7 +16,10 @@
 use crate::auth::{Actor, Perm};
 use crate::cases::{insert_case, load_case_row, CaseSource, CaseState, Nature};
 use crate::error::{validation, Result, WfError};
-use crate::util::{dt, opt_dt, opt_fen, parse_dt, plus_days, random_bytes, required, sha256_hex, str_enum, Page, Paged, StateMachine, Where};
+use crate::util::{
+    dt, opt_dt, opt_fen, parse_dt, plus_days, random_bytes, required, sha256_hex, str_enum, Page,
+    Paged, StateMachine, Where,
+};
 use crate::{events_of, record_event, Change, Event, Workflow};
 use chrono::{Datelike, NaiveDateTime};
 use medfund_contract::Fen;
@@ -45,7 +48,10 @@ impl StateMachine for ComplaintState {
         (ComplaintState::Triaged, ComplaintState::Verified),
         (ComplaintState::Triaged, ComplaintState::Unfounded),
         (ComplaintState::Verified, ComplaintState::RewardProposed),
-        (ComplaintState::RewardProposed, ComplaintState::RewardApproved),
+        (
+            ComplaintState::RewardProposed,
+            ComplaintState::RewardApproved,
+        ),
         (ComplaintState::RewardApproved, ComplaintState::RewardPaid),
     ];
     fn label(self) -> &'static str {
@@ -218,8 +224,16 @@ fn complaint_of(r: &Row, full: bool) -> Result<Complaint> {
         id: r.int_of("id"),
         complaint_no: r.text_of("complaint_no"),
         anonymous: r.int_of("anonymous") != 0,
-        reporter_name: if full { r.opt_text_of("reporter_name") } else { None },
-        reporter_contact: if full { r.opt_text_of("reporter_contact") } else { None },
+        reporter_name: if full {
+            r.opt_text_of("reporter_name")
+        } else {
+            None
+        },
+        reporter_contact: if full {
+            r.opt_text_of("reporter_contact")
+        } else {
+            None
+        },
         fixmedins_code: r.opt_text_of("fixmedins_code"),
         target: r.text_of("target"),
         content: r.text_of("content"),
@@ -258,17 +272,33 @@ impl Workflow<'_> {
         let target = required(&n.target, "举报对象 target")?;
         let content = required(&n.content, "举报内容 content")?;
         if content.chars().count() < 10 {
-            return Err(validation("请具体描述举报事实（至少 10 个字） / describe the facts (at least 10 characters)"));
+            return Err(validation(
+                "请具体描述举报事实（至少 10 个字） / describe the facts (at least 10 characters)",
+            ));
         }
         let (name, contact) = if n.anonymous {
             (None, None)
         } else {
-            (Some(required(n.reporter_name.as_deref().unwrap_or(""), "举报人姓名 reporter_name")?), Some(required(n.reporter_contact.as_deref().unwrap_or(""), "联系方式 reporter_contact")?))
+            (
+                Some(required(
+                    n.reporter_name.as_deref().unwrap_or(""),
+                    "举报人姓名 reporter_name",
+                )?),
+                Some(required(
+                    n.reporter_contact.as_deref().unwrap_or(""),
+                    "联系方式 reporter_contact",
+                )?),
+            )
         };
         if let Some(c) = &n.fixmedins_code {
-            medfund_contract::codes::check_fixmedins_code(c).map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
+            medfund_contract::codes::check_fixmedins_code(c)
+                .map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
         }
-        let claim = if n.anonymous { Some(crate::util::hex(&random_bytes::<6>()?).to_uppercase()) } else { None };
+        let claim = if n.anonymous {
+            Some(crate::util::hex(&random_bytes::<6>()?).to_uppercase())
+        } else {
+            None
+        };
         let now = self.now();
         let due = plus_days(now, self.policy.time_limits.complaint_triage);
         let id = self.mutate(actor, "complaint.submit", |db| {
@@ -302,16 +332,31 @@ impl Workflow<'_> {
             // The audit log never holds the reporter's identity or the claim code.
             Ok((id, Change::new("complaint", id, json!({"complaint_no": no, "anonymous": n.anonymous, "fixmedins_code": n.fixmedins_code, "channel": n.channel.code()}))))
         })?;
-        let r = self.db.query_one("SELECT * FROM wf_complaint WHERE id = $1", &[id.into()])?;
-        Ok(Receipt { complaint: complaint_of(&r, actor.is_bureau())?, claim_code: claim })
+        let r = self
+            .db
+            .query_one("SELECT * FROM wf_complaint WHERE id = $1", &[id.into()])?;
+        Ok(Receipt {
+            complaint: complaint_of(&r, actor.is_bureau())?,
+            claim_code: claim,
+        })
     }
 
-    fn complaint_step(&mut self, actor: &Actor, c: &Complaint, to: ComplaintState, action: &str, sets: Vec<(&str, medfund_db::Value)>, note: Option<&str>, detail: serde_json::Value) -> Result<Complaint> {
+    fn complaint_step(
+        &mut self,
+        actor: &Actor,
+        c: &Complaint,
+        to: ComplaintState,
+        action: &str,
+        sets: Vec<(&str, medfund_db::Value)>,
+        note: Option<&str>,
+        detail: serde_json::Value,
+    ) -> Result<Complaint> {
         c.state.ensure(to)?;
         let now = self.now();
         let (id, from) = (c.id, c.state);
         self.mutate(actor, action, |db| {
-            let mut sql = String::from("UPDATE wf_complaint SET state = $1, state_since = $2, due_at = NULL");
+            let mut sql =
+                String::from("UPDATE wf_complaint SET state = $1, state_since = $2, due_at = NULL");
             let mut params: Vec<medfund_db::Value> = vec![to.code().into(), dt(now).into()];
             for (col, v) in sets {
                 params.push(v);
@@ -322,9 +367,21 @@ impl Workflow<'_> {
             params.push(from.code().into());
             sql.push_str(&format!(" WHERE id = ${idp} AND state = ${}", idp + 1));
             if db.execute(&sql, &params)? != 1 {
-                return Err(WfError::InvalidTransition { from: from.zh().into(), to: to.zh().into() });
+                return Err(WfError::InvalidTransition {
+                    from: from.zh().into(),
+                    to: to.zh().into(),
+                });
             }
-            record_event(db, "complaint", id, now, &actor.username, Some(from.code()), to.code(), note)?;
+            record_event(
+                db,
+                "complaint",
+                id,
+                now,
+                &actor.username,
+                Some(from.code()),
+                to.code(),
+                note,
+            )?;
             Ok(((), Change::new("complaint", id, detail)))
         })?;
         self.load_complaint(actor, id)
@@ -337,14 +394,34 @@ impl Workflow<'_> {
         match t {
             Triage::Reject { reason } => {
                 let reason = required(reason, "不予受理理由 reason")?;
-                self.complaint_step(actor, &c, ComplaintState::Rejected, "complaint.reject", vec![("note", reason.as_str().into())], Some(&reason), json!({"reason": reason}))
+                self.complaint_step(
+                    actor,
+                    &c,
+                    ComplaintState::Rejected,
+                    "complaint.reject",
+                    vec![("note", reason.as_str().into())],
+                    Some(&reason),
+                    json!({"reason": reason}),
+                )
             }
             Triage::LinkCase { case_id } => {
                 let case = load_case_row(self.db, *case_id)?;
                 if matches!(case.state, CaseState::Closed | CaseState::Dropped) {
-                    return Err(validation(format!("案件 {} 已{}，不能并入 / the case is finished", case.case_no, case.state.zh())));
+                    return Err(validation(format!(
+                        "案件 {} 已{}，不能并入 / the case is finished",
+                        case.case_no,
+                        case.state.zh()
+                    )));
                 }
-                self.complaint_step(actor, &c, ComplaintState::Triaged, "complaint.triage", vec![("case_id", (*case_id).into())], None, json!({"case_id": case_id}))
+                self.complaint_step(
+                    actor,
+                    &c,
+                    ComplaintState::Triaged,
+                    "complaint.triage",
+                    vec![("case_id", (*case_id).into())],
+                    None,
+                    json!({"case_id": case_id}),
+                )
             }
             Triage::OpenCase { title } => {
                 let title = required(title, "案件名称 title")?;
@@ -375,17 +452,43 @@ impl Workflow<'_> {
     pub fn conclude_complaint(&mut self, actor: &Actor, id: i64) -> Result<Complaint> {
         actor.require(Perm::ComplaintHandle)?;
         let c = self.load_complaint(actor, id)?;
-        let case_id = c.case_id.ok_or_else(|| validation("尚未转案件办理 / not triaged to a case"))?;
+        let case_id = c
+            .case_id
+            .ok_or_else(|| validation("尚未转案件办理 / not triaged to a case"))?;
         let case = load_case_row(self.db, case_id)?;
-        if !matches!(case.state, CaseState::Decided | CaseState::Closed | CaseState::Dropped) {
-            return Err(validation(format!("案件 {} 尚未作出处理决定 / the case is not decided yet", case.case_no)));
+        if !matches!(
+            case.state,
+            CaseState::Decided | CaseState::Closed | CaseState::Dropped
+        ) {
+            return Err(validation(format!(
+                "案件 {} 尚未作出处理决定 / the case is not decided yet",
+                case.case_no
+            )));
         }
         let value = case.confirmed_amount.unwrap_or(Fen(0));
-        let confirmed = case.state != CaseState::Dropped && case.nature.is_some_and(|n| n != Nature::None) && value.0 > 0;
+        let confirmed = case.state != CaseState::Dropped
+            && case.nature.is_some_and(|n| n != Nature::None)
+            && value.0 > 0;
         if confirmed {
-            self.complaint_step(actor, &c, ComplaintState::Verified, "complaint.verify", vec![("case_value_fen", value.0.into())], None, json!({"case_value": value}))
+            self.complaint_step(
+                actor,
+                &c,
+                ComplaintState::Verified,
+                "complaint.verify",
+                vec![("case_value_fen", value.0.into())],
+                None,
+                json!({"case_value": value}),
+            )
         } else {
-            self.complaint_step(actor, &c, ComplaintState::Unfounded, "complaint.unfounded", vec![], None, json!({}))
+            self.complaint_step(
+                actor,
+                &c,
+                ComplaintState::Unfounded,
+                "complaint.unfounded",
+                vec![],
+                None,
+                json!({}),
+            )
         }
     }
 
@@ -395,13 +498,17 @@ impl Workflow<'_> {
         let c = self.load_complaint(actor, id)?;
         c.state.ensure(ComplaintState::RewardProposed)?;
         let value = c.case_value.unwrap_or(Fen(0));
-        let reward = reward_for(&self.policy.reward, value).ok_or_else(|| validation("案值为 0，不予奖励 / no confirmed value, no reward"))?;
+        let reward = reward_for(&self.policy.reward, value)
+            .ok_or_else(|| validation("案值为 0，不予奖励 / no confirmed value, no reward"))?;
         self.complaint_step(
             actor,
             &c,
             ComplaintState::RewardProposed,
             "complaint.reward_propose",
-            vec![("reward_fen", reward.0.into()), ("reward_proposed_by", actor.username.as_str().into())],
+            vec![
+                ("reward_fen", reward.0.into()),
+                ("reward_proposed_by", actor.username.as_str().into()),
+            ],
             None,
             json!({"case_value": value, "reward": reward}),
         )
@@ -412,21 +519,45 @@ impl Workflow<'_> {
         actor.require(Perm::RewardApprove)?;
         let c = self.load_complaint(actor, id)?;
         if c.reward_proposed_by.as_deref() == Some(actor.username.as_str()) {
-            return Err(WfError::SameActor("奖励须由提出人以外的人员审批 / the approver must not be the proposer".into()));
+            return Err(WfError::SameActor(
+                "奖励须由提出人以外的人员审批 / the approver must not be the proposer".into(),
+            ));
         }
-        self.complaint_step(actor, &c, ComplaintState::RewardApproved, "complaint.reward_approve", vec![("reward_approved_by", actor.username.as_str().into())], None, json!({"reward": c.reward}))
+        self.complaint_step(
+            actor,
+            &c,
+            ComplaintState::RewardApproved,
+            "complaint.reward_approve",
+            vec![("reward_approved_by", actor.username.as_str().into())],
+            None,
+            json!({"reward": c.reward}),
+        )
     }
 
     /// Pays the approved reward — once. Anonymous reporters must present their claim code.
-    pub fn pay_reward(&mut self, actor: &Actor, id: i64, claim_code: Option<&str>, reference: &str) -> Result<Complaint> {
+    pub fn pay_reward(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        claim_code: Option<&str>,
+        reference: &str,
+    ) -> Result<Complaint> {
         actor.require(Perm::RewardPay)?;
         let c = self.load_complaint(actor, id)?;
         c.state.ensure(ComplaintState::RewardPaid)?;
         if c.anonymous {
-            let stored = self.db.query_one("SELECT claim_code_hash FROM wf_complaint WHERE id = $1", &[id.into()])?.text(0);
+            let stored = self
+                .db
+                .query_one(
+                    "SELECT claim_code_hash FROM wf_complaint WHERE id = $1",
+                    &[id.into()],
+                )?
+                .text(0);
             let given = claim_code.map(|x| sha256_hex(x.trim().to_uppercase().as_bytes()));
             if given.as_deref() != Some(stored.as_str()) {
-                return Err(validation("匿名举报奖励须凭正确的领取码领取 / the claim code does not match"));
+                return Err(validation(
+                    "匿名举报奖励须凭正确的领取码领取 / the claim code does not match",
+                ));
             }
         }
         let reference = required(reference, "发放凭证号 reference")?;
@@ -436,7 +567,11 @@ impl Workflow<'_> {
             &c,
             ComplaintState::RewardPaid,
             "complaint.reward_pay",
-            vec![("reward_paid_by", actor.username.as_str().into()), ("reward_paid_at", dt(now).into()), ("reward_reference", reference.as_str().into())],
+            vec![
+                ("reward_paid_by", actor.username.as_str().into()),
+                ("reward_paid_at", dt(now).into()),
+                ("reward_reference", reference.as_str().into()),
+            ],
             None,
             json!({"reward": c.reward, "reference": reference}),
         )
@@ -450,16 +585,42 @@ impl Workflow<'_> {
     }
 
     /// Complaints (bureau staff), newest first.
-    pub fn list_complaints(&mut self, actor: &Actor, state: Option<ComplaintState>, page: Page) -> Result<Paged<Complaint>> {
+    pub fn list_complaints(
+        &mut self,
+        actor: &Actor,
+        state: Option<ComplaintState>,
+        page: Page,
+    ) -> Result<Paged<Complaint>> {
         if !actor.is_bureau() {
-            return Err(WfError::Forbidden("仅监管人员可查看投诉举报 / bureau staff only".into()));
+            return Err(WfError::Forbidden(
+                "仅监管人员可查看投诉举报 / bureau staff only".into(),
+            ));
         }
         let mut w = Where::default();
         if let Some(s) = state {
             w.add("state = ?", s.code());
         }
-        let total = self.db.query_one(&format!("SELECT COUNT(*) FROM wf_complaint{}", w.sql()), &w.params)?.int(0);
-        let rows = self.db.query(&format!("SELECT * FROM wf_complaint{} ORDER BY id DESC{}", w.sql(), page.sql()), &w.params)?;
-        Ok(Paged { total, items: rows.iter().map(|r| complaint_of(r, true)).collect::<Result<_>>()? })
+        let total = self
+            .db
+            .query_one(
+                &format!("SELECT COUNT(*) FROM wf_complaint{}", w.sql()),
+                &w.params,
+            )?
+            .int(0);
+        let rows = self.db.query(
+            &format!(
+                "SELECT * FROM wf_complaint{} ORDER BY id DESC{}",
+                w.sql(),
+                page.sql()
+            ),
+            &w.params,
+        )?;
+        Ok(Paged {
+            total,
+            items: rows
+                .iter()
+                .map(|r| complaint_of(r, true))
+                .collect::<Result<_>>()?,
+        })
     }
 }

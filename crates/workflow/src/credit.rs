@@ -86,7 +86,11 @@ pub struct CreditFacts {
     /// Reviews decided as confirmed.
     pub confirmed_findings: i64,
     /// Sanctions finally approved: (kind, nature, credit points).
-    pub sanctions: Vec<(crate::sanction::SanctionKind, Option<crate::cases::Nature>, Option<i64>)>,
+    pub sanctions: Vec<(
+        crate::sanction::SanctionKind,
+        Option<crate::cases::Nature>,
+        Option<i64>,
+    )>,
     /// Completed inspections with issues.
     pub inspections_with_issues: i64,
     /// Completed inspections without issues.
@@ -94,13 +98,19 @@ pub struct CreditFacts {
 }
 
 /// Computes score, grade, computed list and items from the facts (pure).
-pub fn grade_from(p: &crate::policy::CreditPolicy, f: &CreditFacts) -> (i64, Grade, Option<CreditList>, Vec<CreditItem>) {
+pub fn grade_from(
+    p: &crate::policy::CreditPolicy,
+    f: &CreditFacts,
+) -> (i64, Grade, Option<CreditList>, Vec<CreditItem>) {
     use crate::cases::Nature;
     use crate::sanction::SanctionKind as K;
     let mut items = vec![];
     if f.confirmed_findings > 0 {
         let pts = (f.confirmed_findings * p.per_confirmed_finding).min(p.findings_cap);
-        items.push(CreditItem { what: format!("认定违规疑点 {} 条", f.confirmed_findings), points: -pts });
+        items.push(CreditItem {
+            what: format!("认定违规疑点 {} 条", f.confirmed_findings),
+            points: -pts,
+        });
     }
     let mut black = false;
     for (k, nature, cp) in &f.sanctions {
@@ -111,22 +121,40 @@ pub fn grade_from(p: &crate::policy::CreditPolicy, f: &CreditFacts) -> (i64, Gra
             K::LiquidatedDamages => p.liquidated_damages,
             K::SuspendAgreement => p.suspend_agreement,
             K::TerminateAgreement => p.terminate_agreement,
-            K::AdminPenalty => p.admin_penalty + if *nature == Some(Nature::Fraud) { p.fraud_extra } else { 0 },
+            K::AdminPenalty => {
+                p.admin_penalty
+                    + if *nature == Some(Nature::Fraud) {
+                        p.fraud_extra
+                    } else {
+                        0
+                    }
+            }
             K::CreditDeduction => cp.unwrap_or(0),
             K::Transfer => p.transfer,
         };
-        if matches!(k, K::TerminateAgreement | K::Transfer) || (*k == K::AdminPenalty && *nature == Some(Nature::Fraud)) {
+        if matches!(k, K::TerminateAgreement | K::Transfer)
+            || (*k == K::AdminPenalty && *nature == Some(Nature::Fraud))
+        {
             black = true;
         }
-        items.push(CreditItem { what: format!("处理措施：{}", k.zh()), points: -pts });
+        items.push(CreditItem {
+            what: format!("处理措施：{}", k.zh()),
+            points: -pts,
+        });
     }
     if f.inspections_with_issues > 0 {
-        items.push(CreditItem { what: format!("检查发现问题 {} 次", f.inspections_with_issues), points: -(f.inspections_with_issues * p.inspection_issue) });
+        items.push(CreditItem {
+            what: format!("检查发现问题 {} 次", f.inspections_with_issues),
+            points: -(f.inspections_with_issues * p.inspection_issue),
+        });
     }
     let deductions: i64 = items.iter().map(|i| -i.points).sum();
     if f.inspections_clean > 0 {
         let b = (f.inspections_clean * p.inspection_pass_bonus).min(p.inspection_bonus_cap);
-        items.push(CreditItem { what: format!("检查未发现问题 {} 次", f.inspections_clean), points: b });
+        items.push(CreditItem {
+            what: format!("检查未发现问题 {} 次", f.inspections_clean),
+            points: b,
+        });
     }
     let score = (100 + items.iter().map(|i| i.points).sum::<i64>()).clamp(0, 100);
     let grade = if score >= p.grade_a {
@@ -221,7 +249,17 @@ pub struct PlanLine {
     pub overdue: bool,
 }
 
-pub(crate) fn insert_agreement_measure(db: &mut Db, code: &str, kind: &str, beg: NaiveDate, end: Option<NaiveDate>, sanction_id: Option<i64>, reason: &str, by: &str, at: NaiveDateTime) -> Result<i64> {
+pub(crate) fn insert_agreement_measure(
+    db: &mut Db,
+    code: &str,
+    kind: &str,
+    beg: NaiveDate,
+    end: Option<NaiveDate>,
+    sanction_id: Option<i64>,
+    reason: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> Result<i64> {
     Ok(db
         .query_one(
             "INSERT INTO wf_agreement_measure (fixmedins_code, kind, begndate, enddate, sanction_id, reason, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -247,13 +285,27 @@ fn agreement_of(r: &Row) -> AgreementMeasure {
 /// agreement is suspended or terminated on the service day.
 pub fn agreement_measures(db: &mut Db) -> Result<Vec<AgreementMeasure>> {
     crate::migrate(db)?;
-    Ok(db.query("SELECT * FROM wf_agreement_measure ORDER BY fixmedins_code, begndate", &[])?.iter().map(agreement_of).collect())
+    Ok(db
+        .query(
+            "SELECT * FROM wf_agreement_measure ORDER BY fixmedins_code, begndate",
+            &[],
+        )?
+        .iter()
+        .map(agreement_of)
+        .collect())
 }
 
 /// The agreement status of an institution on a day (termination wins over suspension).
-pub fn agreement_status_on(measures: &[AgreementMeasure], code: &str, day: NaiveDate) -> AgreementStatus {
+pub fn agreement_status_on(
+    measures: &[AgreementMeasure],
+    code: &str,
+    day: NaiveDate,
+) -> AgreementStatus {
     let mut st = AgreementStatus::Active;
-    for m in measures.iter().filter(|m| m.fixmedins_code == code && m.covers(day)) {
+    for m in measures
+        .iter()
+        .filter(|m| m.fixmedins_code == code && m.covers(day))
+    {
         if m.kind == "terminate" {
             return AgreementStatus::Terminated;
         }
@@ -275,7 +327,8 @@ fn list_entry_of(r: &Row) -> Result<ListEntry> {
 }
 
 fn report_of(r: &Row) -> Result<CreditReport> {
-    let mut rep: CreditReport = serde_json::from_str(&r.text_of("detail_json")).map_err(|e| validation(format!("credit record unreadable: {e}")))?;
+    let mut rep: CreditReport = serde_json::from_str(&r.text_of("detail_json"))
+        .map_err(|e| validation(format!("credit record unreadable: {e}")))?;
     rep.list = crate::util::opt_enum(r, "list")?;
     Ok(rep)
 }
@@ -307,18 +360,31 @@ impl Workflow<'_> {
                 clean += 1;
             }
         }
-        Ok(CreditFacts { confirmed_findings: confirmed, sanctions, inspections_with_issues: issues, inspections_clean: clean })
+        Ok(CreditFacts {
+            confirmed_findings: confirmed,
+            sanctions,
+            inspections_with_issues: issues,
+            inspections_clean: clean,
+        })
     }
 
     /// Evaluates (and records) an institution's credit for a year.
-    pub fn evaluate_credit(&mut self, actor: &Actor, code: &str, year: i32) -> Result<CreditReport> {
+    pub fn evaluate_credit(
+        &mut self,
+        actor: &Actor,
+        code: &str,
+        year: i32,
+    ) -> Result<CreditReport> {
         actor.require(Perm::CreditManage)?;
-        medfund_contract::codes::check_fixmedins_code(code).map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
+        medfund_contract::codes::check_fixmedins_code(code)
+            .map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
         let facts = self.credit_facts(code, year)?;
         let cp = self.policy.credit.clone();
         let (score, grade, computed_list, items) = grade_from(&cp, &facts);
         let manual = self.active_list_entries(code)?;
-        let list = if manual.iter().any(|e| e.list == CreditList::Black) || computed_list == Some(CreditList::Black) {
+        let list = if manual.iter().any(|e| e.list == CreditList::Black)
+            || computed_list == Some(CreditList::Black)
+        {
             Some(CreditList::Black)
         } else if manual.iter().any(|e| e.list == CreditList::Red) {
             Some(CreditList::Red)
@@ -354,9 +420,15 @@ impl Workflow<'_> {
     /// Recorded evaluations of a year (an institution user sees its own).
     pub fn credit_reports(&mut self, actor: &Actor, year: i32) -> Result<Vec<CreditReport>> {
         let rows = if actor.is_bureau() {
-            self.db.query("SELECT * FROM wf_credit WHERE year = $1 ORDER BY score, fixmedins_code", &[(year as i64).into()])?
+            self.db.query(
+                "SELECT * FROM wf_credit WHERE year = $1 ORDER BY score, fixmedins_code",
+                &[(year as i64).into()],
+            )?
         } else if let Some(c) = actor.institution() {
-            self.db.query("SELECT * FROM wf_credit WHERE year = $1 AND fixmedins_code = $2", &[(year as i64).into(), c.into()])?
+            self.db.query(
+                "SELECT * FROM wf_credit WHERE year = $1 AND fixmedins_code = $2",
+                &[(year as i64).into(), c.into()],
+            )?
         } else {
             return Err(WfError::Forbidden("无权查看信用评价 / not allowed".into()));
         };
@@ -372,12 +444,26 @@ impl Workflow<'_> {
     }
 
     /// Adds an institution to the red or black list by hand, with the reason.
-    pub fn add_list_entry(&mut self, actor: &Actor, code: &str, list: CreditList, reason: &str) -> Result<ListEntry> {
+    pub fn add_list_entry(
+        &mut self,
+        actor: &Actor,
+        code: &str,
+        list: CreditList,
+        reason: &str,
+    ) -> Result<ListEntry> {
         actor.require(Perm::CreditManage)?;
-        medfund_contract::codes::check_fixmedins_code(code).map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
+        medfund_contract::codes::check_fixmedins_code(code)
+            .map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
         let reason = required(reason, "理由 reason")?;
-        if self.active_list_entries(code)?.iter().any(|e| e.list == list) {
-            return Err(validation(format!("{code} 已在{}上 / already listed", list.zh())));
+        if self
+            .active_list_entries(code)?
+            .iter()
+            .any(|e| e.list == list)
+        {
+            return Err(validation(format!(
+                "{code} 已在{}上 / already listed",
+                list.zh()
+            )));
         }
         let now = self.now();
         let id = self.mutate(actor, "credit.list_add", |db| {
@@ -389,20 +475,32 @@ impl Workflow<'_> {
                 .int(0);
             Ok((id, Change::new("credit_list", id, json!({"fixmedins_code": code, "list": list.code(), "reason": reason}))))
         })?;
-        list_entry_of(&self.db.query_one("SELECT * FROM wf_credit_list WHERE id = $1", &[id.into()])?)
+        list_entry_of(
+            &self
+                .db
+                .query_one("SELECT * FROM wf_credit_list WHERE id = $1", &[id.into()])?,
+        )
     }
 
     /// Removes a manual list entry (by someone other than who added it), with the reason.
     pub fn remove_list_entry(&mut self, actor: &Actor, id: i64, reason: &str) -> Result<ListEntry> {
         actor.require(Perm::CreditManage)?;
         let e = list_entry_of(
-            &self.db.query_opt("SELECT * FROM wf_credit_list WHERE id = $1", &[id.into()])?.ok_or_else(|| WfError::NotFound(format!("名单记录 / list entry {id}")))?,
+            &self
+                .db
+                .query_opt("SELECT * FROM wf_credit_list WHERE id = $1", &[id.into()])?
+                .ok_or_else(|| WfError::NotFound(format!("名单记录 / list entry {id}")))?,
         )?;
         if e.removed_at.is_some() {
-            return Err(WfError::InvalidTransition { from: "已移出 / removed".into(), to: "移出 / remove".into() });
+            return Err(WfError::InvalidTransition {
+                from: "已移出 / removed".into(),
+                to: "移出 / remove".into(),
+            });
         }
         if e.added_by == actor.username {
-            return Err(WfError::SameActor("移出名单须由列入人以外的人员办理 / someone other than who listed it".into()));
+            return Err(WfError::SameActor(
+                "移出名单须由列入人以外的人员办理 / someone other than who listed it".into(),
+            ));
         }
         let reason = required(reason, "理由 reason")?;
         let now = self.now();
@@ -413,17 +511,31 @@ impl Workflow<'_> {
             )?;
             Ok(((), Change::new("credit_list", id, json!({"reason": reason}))))
         })?;
-        list_entry_of(&self.db.query_one("SELECT * FROM wf_credit_list WHERE id = $1", &[id.into()])?)
+        list_entry_of(
+            &self
+                .db
+                .query_one("SELECT * FROM wf_credit_list WHERE id = $1", &[id.into()])?,
+        )
     }
 
     /// Manual list entries in force (bureau staff).
-    pub fn list_entries(&mut self, actor: &Actor, list: Option<CreditList>) -> Result<Vec<ListEntry>> {
+    pub fn list_entries(
+        &mut self,
+        actor: &Actor,
+        list: Option<CreditList>,
+    ) -> Result<Vec<ListEntry>> {
         if !actor.is_bureau() {
             return Err(WfError::Forbidden("仅监管人员 / bureau staff only".into()));
         }
         let rows = match list {
-            Some(l) => self.db.query("SELECT * FROM wf_credit_list WHERE removed_at IS NULL AND list = $1 ORDER BY id", &[l.code().into()])?,
-            None => self.db.query("SELECT * FROM wf_credit_list WHERE removed_at IS NULL ORDER BY id", &[])?,
+            Some(l) => self.db.query(
+                "SELECT * FROM wf_credit_list WHERE removed_at IS NULL AND list = $1 ORDER BY id",
+                &[l.code().into()],
+            )?,
+            None => self.db.query(
+                "SELECT * FROM wf_credit_list WHERE removed_at IS NULL ORDER BY id",
+                &[],
+            )?,
         };
         rows.iter().map(list_entry_of).collect()
     }
@@ -450,20 +562,39 @@ impl Workflow<'_> {
                 Some(l) => l.checked_add_months(chrono::Months::new(gap)).unwrap_or(l),
                 None => today,
             };
-            out.push(PlanLine { fixmedins_code: r.fixmedins_code, grade: r.grade, per_year, last_inspection: last, next_due, overdue: next_due <= today });
+            out.push(PlanLine {
+                fixmedins_code: r.fixmedins_code,
+                grade: r.grade,
+                per_year,
+                last_inspection: last,
+                next_due,
+                overdue: next_due <= today,
+            });
         }
-        out.sort_by(|a, b| a.next_due.cmp(&b.next_due).then(a.fixmedins_code.cmp(&b.fixmedins_code)));
+        out.sort_by(|a, b| {
+            a.next_due
+                .cmp(&b.next_due)
+                .then(a.fixmedins_code.cmp(&b.fixmedins_code))
+        });
         Ok(out)
     }
 
     /// An institution's agreement status on a day and the measures behind it.
-    pub fn agreement(&mut self, actor: &Actor, code: &str, day: NaiveDate) -> Result<(AgreementStatus, Vec<AgreementMeasure>)> {
+    pub fn agreement(
+        &mut self,
+        actor: &Actor,
+        code: &str,
+        day: NaiveDate,
+    ) -> Result<(AgreementStatus, Vec<AgreementMeasure>)> {
         if !actor.sees_institution(Some(code)) {
             return Err(WfError::NotFound(format!("机构 / institution {code}")));
         }
         let ms: Vec<AgreementMeasure> = self
             .db
-            .query("SELECT * FROM wf_agreement_measure WHERE fixmedins_code = $1 ORDER BY begndate", &[code.into()])?
+            .query(
+                "SELECT * FROM wf_agreement_measure WHERE fixmedins_code = $1 ORDER BY begndate",
+                &[code.into()],
+            )?
             .iter()
             .map(agreement_of)
             .collect();
@@ -472,20 +603,37 @@ impl Workflow<'_> {
 
     /// Lifts an agreement suspension early or ends a termination (re-admission), from `on`;
     /// section chief or leader, with the reason.
-    pub fn end_agreement_measure(&mut self, actor: &Actor, id: i64, on: NaiveDate, reason: &str) -> Result<AgreementMeasure> {
+    pub fn end_agreement_measure(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        on: NaiveDate,
+        reason: &str,
+    ) -> Result<AgreementMeasure> {
         actor.require(Perm::CreditManage)?;
         let m = agreement_of(
-            &self.db.query_opt("SELECT * FROM wf_agreement_measure WHERE id = $1", &[id.into()])?.ok_or_else(|| WfError::NotFound(format!("协议措施 / measure {id}")))?,
+            &self
+                .db
+                .query_opt(
+                    "SELECT * FROM wf_agreement_measure WHERE id = $1",
+                    &[id.into()],
+                )?
+                .ok_or_else(|| WfError::NotFound(format!("协议措施 / measure {id}")))?,
         );
         let reason = required(reason, "理由 reason")?;
         if on <= m.begndate || m.enddate.is_some_and(|e| on > e) {
-            return Err(validation("结束日期须在措施期间内 / the date must fall within the measure"));
+            return Err(validation(
+                "结束日期须在措施期间内 / the date must fall within the measure",
+            ));
         }
         let end = on.pred_opt().unwrap_or(on);
         self.mutate(actor, "agreement.end", |db| {
             db.execute("UPDATE wf_agreement_measure SET enddate = $1 WHERE id = $2", &[d(end).into(), id.into()])?;
             Ok(((), Change::new("agreement", id, json!({"fixmedins_code": m.fixmedins_code, "ends_after": d(end), "reason": reason}))))
         })?;
-        Ok(agreement_of(&self.db.query_one("SELECT * FROM wf_agreement_measure WHERE id = $1", &[id.into()])?))
+        Ok(agreement_of(&self.db.query_one(
+            "SELECT * FROM wf_agreement_measure WHERE id = $1",
+            &[id.into()],
+        )?))
     }
 }

@@ -71,8 +71,16 @@ pub(crate) struct Change {
 }
 
 impl Change {
-    pub(crate) fn new(entity: &'static str, id: impl ToString, detail: serde_json::Value) -> Change {
-        Change { entity, entity_id: id.to_string(), detail }
+    pub(crate) fn new(
+        entity: &'static str,
+        id: impl ToString,
+        detail: serde_json::Value,
+    ) -> Change {
+        Change {
+            entity,
+            entity_id: id.to_string(),
+            detail,
+        }
     }
 }
 
@@ -80,7 +88,12 @@ impl<'a> Workflow<'a> {
     /// The service over `db` (tables are created or upgraded first).
     pub fn new(db: &'a mut Db, policy: Policy) -> Result<Workflow<'a>> {
         migrate(db)?;
-        Ok(Workflow { db, policy, clock: Clock::System, data_dir: None })
+        Ok(Workflow {
+            db,
+            policy,
+            clock: Clock::System,
+            data_dir: None,
+        })
     }
 
     /// Where evidence and appeal documents are stored: `<dir>/evidence/`.
@@ -120,7 +133,12 @@ impl<'a> Workflow<'a> {
     }
 
     /// Runs `f` in a transaction and appends its one audit-log entry there.
-    pub(crate) fn mutate<T>(&mut self, actor: &Actor, action: &str, f: impl FnOnce(&mut Db) -> Result<(T, Change)>) -> Result<T> {
+    pub(crate) fn mutate<T>(
+        &mut self,
+        actor: &Actor,
+        action: &str,
+        f: impl FnOnce(&mut Db) -> Result<(T, Change)>,
+    ) -> Result<T> {
         let now = self.now();
         self.db.transaction(|db| {
             let (v, ch) = f(db)?;
@@ -145,7 +163,16 @@ pub struct Event {
     pub note: Option<String>,
 }
 
-pub(crate) fn record_event(db: &mut Db, entity: &str, id: i64, at: NaiveDateTime, actor: &str, from: Option<&str>, to: &str, note: Option<&str>) -> Result<()> {
+pub(crate) fn record_event(
+    db: &mut Db,
+    entity: &str,
+    id: i64,
+    at: NaiveDateTime,
+    actor: &str,
+    from: Option<&str>,
+    to: &str,
+    note: Option<&str>,
+) -> Result<()> {
     db.execute(
         "INSERT INTO wf_event (entity, entity_id, at, actor, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[entity.into(), id.into(), dt(at).into(), actor.into(), from.into(), to.into(), note.into()],
@@ -154,7 +181,10 @@ pub(crate) fn record_event(db: &mut Db, entity: &str, id: i64, at: NaiveDateTime
 }
 
 pub(crate) fn events_of(db: &mut Db, entity: &str, id: i64) -> Result<Vec<Event>> {
-    let rows = db.query("SELECT * FROM wf_event WHERE entity = $1 AND entity_id = $2 ORDER BY id", &[entity.into(), id.into()])?;
+    let rows = db.query(
+        "SELECT * FROM wf_event WHERE entity = $1 AND entity_id = $2 ORDER BY id",
+        &[entity.into(), id.into()],
+    )?;
     Ok(rows
         .iter()
         .map(|r| Event {
@@ -208,7 +238,10 @@ pub(crate) fn document_of(r: &Row) -> Document {
 }
 
 pub(crate) fn documents_of(db: &mut Db, entity: &str, id: i64) -> Result<Vec<Document>> {
-    let rows = db.query("SELECT * FROM wf_document WHERE entity = $1 AND entity_id = $2 ORDER BY id", &[entity.into(), id.into()])?;
+    let rows = db.query(
+        "SELECT * FROM wf_document WHERE entity = $1 AND entity_id = $2 ORDER BY id",
+        &[entity.into(), id.into()],
+    )?;
     Ok(rows.iter().map(document_of).collect())
 }
 
@@ -225,7 +258,10 @@ impl Upload {
     /// Reads a file from disk.
     pub fn from_path(p: &std::path::Path) -> Result<Upload> {
         let bytes = std::fs::read(p).map_err(|e| WfError::Io(format!("{}: {e}", p.display())))?;
-        let file_name = p.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+        let file_name = p
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".into());
         Ok(Upload { file_name, bytes })
     }
 }
@@ -236,28 +272,49 @@ impl Workflow<'_> {
     /// records it; a file without a row is harmless, a row without its file cannot happen.
     pub(crate) fn store_file(&self, up: &Upload) -> Result<(String, String)> {
         let dir = self.data_dir.as_ref().ok_or_else(|| {
-            error::validation("未配置数据目录，无法保存文件 / no data directory configured for stored files")
+            error::validation(
+                "未配置数据目录，无法保存文件 / no data directory configured for stored files",
+            )
         })?;
         if up.bytes.is_empty() {
-            return Err(error::validation(format!("文件 {} 为空 / the file is empty", up.file_name)));
+            return Err(error::validation(format!(
+                "文件 {} 为空 / the file is empty",
+                up.file_name
+            )));
         }
         let sha = util::sha256_hex(&up.bytes);
         let rel = format!("evidence/{sha}");
         let path = dir.join(&rel);
         if !path.exists() {
-            std::fs::create_dir_all(dir.join("evidence")).map_err(|e| WfError::Io(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir.join("evidence"))
+                .map_err(|e| WfError::Io(format!("{}: {e}", dir.display())))?;
             let tmp = dir.join(format!("evidence/.{sha}.tmp"));
-            std::fs::write(&tmp, &up.bytes).map_err(|e| WfError::Io(format!("{}: {e}", tmp.display())))?;
-            std::fs::rename(&tmp, &path).map_err(|e| WfError::Io(format!("{}: {e}", path.display())))?;
+            std::fs::write(&tmp, &up.bytes)
+                .map_err(|e| WfError::Io(format!("{}: {e}", tmp.display())))?;
+            std::fs::rename(&tmp, &path)
+                .map_err(|e| WfError::Io(format!("{}: {e}", path.display())))?;
         }
         Ok((rel, sha))
     }
 
     /// Inserts document rows for stored files (inside a transaction).
-    pub(crate) fn insert_documents(db: &mut Db, entity: &str, id: i64, kind: &str, files: &[(Upload, String, String)], by: &str, at: NaiveDateTime) -> Result<Vec<i64>> {
+    pub(crate) fn insert_documents(
+        db: &mut Db,
+        entity: &str,
+        id: i64,
+        kind: &str,
+        files: &[(Upload, String, String)],
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<Vec<i64>> {
         let mut ids = vec![];
         for (up, rel, sha) in files {
-            let name: String = up.file_name.rsplit(['/', '\\']).next().unwrap_or("file").to_string();
+            let name: String = up
+                .file_name
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or("file")
+                .to_string();
             let id = db
                 .query_one(
                     "INSERT INTO wf_document (entity, entity_id, kind, file_name, stored_path, sha256, size_bytes, uploaded_by, uploaded_at) \
@@ -290,8 +347,12 @@ impl Workflow<'_> {
             .query_opt("SELECT * FROM wf_document WHERE id = $1", &[id.into()])?
             .ok_or_else(|| WfError::NotFound(format!("文件 / document {id}")))?;
         let doc = document_of(&r);
-        let dir = self.data_dir.as_ref().ok_or_else(|| error::validation("未配置数据目录 / no data directory"))?;
-        let bytes = std::fs::read(dir.join(&doc.stored_path)).map_err(|e| WfError::Io(format!("{}: {e}", doc.stored_path)))?;
+        let dir = self
+            .data_dir
+            .as_ref()
+            .ok_or_else(|| error::validation("未配置数据目录 / no data directory"))?;
+        let bytes = std::fs::read(dir.join(&doc.stored_path))
+            .map_err(|e| WfError::Io(format!("{}: {e}", doc.stored_path)))?;
         Ok(util::sha256_hex(&bytes) == doc.sha256)
     }
 }
@@ -323,26 +384,54 @@ impl Workflow<'_> {
     /// steps; rectification deadlines; unpaid recoveries past their due date.
     pub fn overdue(&mut self, actor: &Actor, include_due_soon: bool) -> Result<Vec<Overdue>> {
         if !actor.is_bureau() && actor.institution().is_none() {
-            return Err(WfError::Forbidden("仅监管人员和机构用户可查看超时提醒 / only bureau and institution users".into()));
+            return Err(WfError::Forbidden(
+                "仅监管人员和机构用户可查看超时提醒 / only bureau and institution users".into(),
+            ));
         }
         let now = self.now();
         // Strictly past the limit is overdue; the limit itself is still on time.
-        let horizon = if include_due_soon { util::plus_days(now, self.policy.time_limits.due_soon) } else { now };
+        let horizon = if include_due_soon {
+            util::plus_days(now, self.policy.time_limits.due_soon)
+        } else {
+            now
+        };
         let mut out = vec![];
-        let mut push = |entity: &str, r: &Row, due: NaiveDateTime, state: String, resp: Option<String>, what: String| {
+        let mut push = |entity: &str,
+                        r: &Row,
+                        due: NaiveDateTime,
+                        state: String,
+                        resp: Option<String>,
+                        what: String| {
             let code = r.opt_text_of("fixmedins_code");
             if !actor.sees_institution(code.as_deref()) {
                 return;
             }
             // Whole days, rounded up: one second late is one day late.
             let secs = (now - due).num_seconds();
-            let days_over = if secs > 0 { (secs + 86_399) / 86_400 } else { -((-secs + 86_399) / 86_400) };
+            let days_over = if secs > 0 {
+                (secs + 86_399) / 86_400
+            } else {
+                -((-secs + 86_399) / 86_400)
+            };
             let message = if due < now {
-                format!("{what}已超过办理时限 {} 天（时限 {}） / overdue by {days_over} days", days_over, dt(due))
+                format!(
+                    "{what}已超过办理时限 {} 天（时限 {}） / overdue by {days_over} days",
+                    days_over,
+                    dt(due)
+                )
             } else {
                 format!("{what}将于 {} 到期 / due soon", dt(due))
             };
-            out.push(Overdue { entity: entity.into(), id: r.int_of("id"), state, fixmedins_code: code, responsible: resp, due_at: due, days_over, message });
+            out.push(Overdue {
+                entity: entity.into(),
+                id: r.int_of("id"),
+                state,
+                fixmedins_code: code,
+                responsible: resp,
+                due_at: due,
+                days_over,
+                message,
+            });
         };
         let h = dt(horizon);
         for r in self.db.query("SELECT * FROM wf_review WHERE due_at IS NOT NULL AND due_at < $1 AND state NOT IN ('decided', 'dismissed')", &[h.as_str().into()])? {
@@ -376,7 +465,12 @@ impl Workflow<'_> {
                 push("sanction", &r, due, "approved".into(), None, format!("处理措施 #{}（{label}）", r.int_of("id")));
             }
         }
-        out.sort_by(|a, b| b.days_over.cmp(&a.days_over).then(a.entity.cmp(&b.entity)).then(a.id.cmp(&b.id)));
+        out.sort_by(|a, b| {
+            b.days_over
+                .cmp(&a.days_over)
+                .then(a.entity.cmp(&b.entity))
+                .then(a.id.cmp(&b.id))
+        });
         Ok(out)
     }
 }

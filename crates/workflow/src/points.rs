@@ -21,7 +21,10 @@
 
 use crate::auth::{Actor, Perm};
 use crate::error::{validation, Result, WfError};
-use crate::util::{d, dt, opt_d, opt_dt, parse_d, parse_dt, required, str_enum, Page, Paged, Ratio, StateMachine, Where};
+use crate::util::{
+    d, dt, opt_d, opt_dt, parse_d, parse_dt, required, str_enum, Page, Paged, Ratio, StateMachine,
+    Where,
+};
 use crate::{record_event, Change, Workflow};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use medfund_contract::{PractSusp, SuspType};
@@ -49,8 +52,10 @@ str_enum! {
 }
 
 impl StateMachine for PointsState {
-    const TRANSITIONS: &'static [(PointsState, PointsState)] =
-        &[(PointsState::Proposed, PointsState::Approved), (PointsState::Proposed, PointsState::Rejected)];
+    const TRANSITIONS: &'static [(PointsState, PointsState)] = &[
+        (PointsState::Proposed, PointsState::Approved),
+        (PointsState::Proposed, PointsState::Rejected),
+    ];
     fn label(self) -> &'static str {
         self.zh()
     }
@@ -84,7 +89,9 @@ str_enum! {
 /// ```
 pub fn points_for(band: i64, degree: Degree) -> Result<i64> {
     if !(1..=4).contains(&band) {
-        return Err(validation(format!("记分档次须为 1–4（1–3、4–6、7–9、10–12 分）/ band must be 1–4 (got {band})")));
+        return Err(validation(format!(
+            "记分档次须为 1–4（1–3、4–6、7–9、10–12 分）/ band must be 1–4 (got {band})"
+        )));
     }
     let step = match degree {
         Degree::General => 1,
@@ -120,7 +127,11 @@ pub enum ThresholdEffect {
 /// assert_eq!(threshold_effect(&p, 9, 3), ThresholdEffect::Terminate { single: false });
 /// assert_eq!(threshold_effect(&p, 0, 12), ThresholdEffect::Terminate { single: true });
 /// ```
-pub fn threshold_effect(p: &crate::policy::PointsPolicy, prev: i64, points: i64) -> ThresholdEffect {
+pub fn threshold_effect(
+    p: &crate::policy::PointsPolicy,
+    prev: i64,
+    points: i64,
+) -> ThresholdEffect {
     let new = prev + points;
     if points >= p.terminate_at {
         ThresholdEffect::Terminate { single: true }
@@ -137,7 +148,10 @@ pub fn threshold_effect(p: &crate::policy::PointsPolicy, prev: i64, points: i64)
 /// a termination covering the day wins over a suspension.
 pub fn status_from(measures: &[PractSusp], pract_code: &str, day: NaiveDate) -> PractStatus {
     let mut st = PractStatus::Normal;
-    for m in measures.iter().filter(|m| m.pract_code == pract_code && m.covers(day)) {
+    for m in measures
+        .iter()
+        .filter(|m| m.pract_code == pract_code && m.covers(day))
+    {
         match m.susp_type {
             SuspType::Terminate => return PractStatus::Terminated,
             SuspType::Suspend => st = PractStatus::Suspended,
@@ -223,7 +237,12 @@ pub struct Measure {
 impl Measure {
     /// As the contract's `pract_susp` record.
     pub fn to_susp(&self) -> PractSusp {
-        PractSusp { pract_code: self.pract_code.as_str().into(), susp_type: self.kind, begndate: self.begndate, enddate: self.enddate }
+        PractSusp {
+            pract_code: self.pract_code.as_str().into(),
+            susp_type: self.kind,
+            begndate: self.begndate,
+            enddate: self.enddate,
+        }
     }
 }
 
@@ -344,8 +363,16 @@ pub struct InstitutionFlag {
 /// Institutions whose suspended or terminated staff in `year` exceed `threshold` of their
 /// registered staff (pure). `roster`: `(fixmedins_code, pract_code)` of registered staff;
 /// `measures`: ledger and imported measures.
-pub fn institution_flags(year: i32, roster: &[(String, String)], measures: &[PractSusp], threshold: Ratio) -> Vec<InstitutionFlag> {
-    let (Some(start), Some(end)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
+pub fn institution_flags(
+    year: i32,
+    roster: &[(String, String)],
+    measures: &[PractSusp],
+    threshold: Ratio,
+) -> Vec<InstitutionFlag> {
+    let (Some(start), Some(end)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
         return vec![];
     };
     let affected: BTreeSet<&str> = measures
@@ -360,11 +387,16 @@ pub fn institution_flags(year: i32, roster: &[(String, String)], measures: &[Pra
     staff
         .into_iter()
         .map(|(inst, people)| {
-            let hit: Vec<String> = people.iter().filter(|p| affected.contains(*p)).map(|p| p.to_string()).collect();
+            let hit: Vec<String> = people
+                .iter()
+                .filter(|p| affected.contains(*p))
+                .map(|p| p.to_string())
+                .collect();
             let n = people.len() as i64;
             let a = hit.len() as i64;
             // a/n > num/den  ⇔  a·den > n·num (exact).
-            let flagged = n > 0 && (a as i128) * (threshold.den as i128) > (n as i128) * (threshold.num as i128);
+            let flagged = n > 0
+                && (a as i128) * (threshold.den as i128) > (n as i128) * (threshold.num as i128);
             let bp = if n > 0 { (a * 10_000 + n / 2) / n } else { 0 };
             InstitutionFlag {
                 fixmedins_code: inst.to_string(),
@@ -441,7 +473,10 @@ pub fn year_total(db: &mut Db, pract_code: &str, year: i32) -> Result<i64> {
         .map(|r| r.int(0))
         .sum();
     let red: i64 = db
-        .query("SELECT points FROM wf_points_repair WHERE pract_code = $1 AND year = $2", &[pract_code.into(), (year as i64).into()])?
+        .query(
+            "SELECT points FROM wf_points_repair WHERE pract_code = $1 AND year = $2",
+            &[pract_code.into(), (year as i64).into()],
+        )?
         .iter()
         .map(|r| r.int(0))
         .sum();
@@ -452,14 +487,22 @@ pub fn year_total(db: &mut Db, pract_code: &str, year: i32) -> Result<i64> {
 /// merges these with the imported `pract_susp` table for the `suspended_pract` rule.
 pub fn suspensions(db: &mut Db) -> Result<Vec<PractSusp>> {
     crate::migrate(db)?;
-    let rows = db.query("SELECT * FROM wf_pract_measure ORDER BY pract_code, begndate, id", &[])?;
-    rows.iter().map(|r| measure_of(r).map(|m| m.to_susp())).collect()
+    let rows = db.query(
+        "SELECT * FROM wf_pract_measure ORDER BY pract_code, begndate, id",
+        &[],
+    )?;
+    rows.iter()
+        .map(|r| measure_of(r).map(|m| m.to_susp()))
+        .collect()
 }
 
 /// The imported national measures (`pract_susp` table of the store), or none when the store has
 /// not been loaded in this database.
 pub fn imported_suspensions(db: &mut Db) -> Vec<PractSusp> {
-    let Ok(rows) = db.query("SELECT pract_code, susp_type, begndate, enddate FROM pract_susp", &[]) else {
+    let Ok(rows) = db.query(
+        "SELECT pract_code, susp_type, begndate, enddate FROM pract_susp",
+        &[],
+    ) else {
         return vec![];
     };
     rows.iter()
@@ -468,7 +511,10 @@ pub fn imported_suspensions(db: &mut Db) -> Vec<PractSusp> {
                 pract_code: r.text(0).as_str().into(),
                 susp_type: SuspType::parse(&r.text(1))?,
                 begndate: medfund_contract::time::parse_date(&r.text(2)).ok()?,
-                enddate: r.opt_text(3).filter(|s| !s.is_empty()).and_then(|s| medfund_contract::time::parse_date(&s).ok()),
+                enddate: r
+                    .opt_text(3)
+                    .filter(|s| !s.is_empty())
+                    .and_then(|s| medfund_contract::time::parse_date(&s).ok()),
             })
         })
         .collect()
@@ -477,14 +523,25 @@ pub fn imported_suspensions(db: &mut Db) -> Vec<PractSusp> {
 /// A person's status on `day` from the ledger and the imported table.
 pub fn pract_status_on(db: &mut Db, pract_code: &str, day: NaiveDate) -> Result<PractStatus> {
     crate::migrate(db)?;
-    let rows = db.query("SELECT * FROM wf_pract_measure WHERE pract_code = $1", &[pract_code.into()])?;
-    let mut ms: Vec<PractSusp> = rows.iter().map(|r| measure_of(r).map(|m| m.to_susp())).collect::<Result<_>>()?;
-    ms.extend(imported_suspensions(db).into_iter().filter(|m| m.pract_code == pract_code));
+    let rows = db.query(
+        "SELECT * FROM wf_pract_measure WHERE pract_code = $1",
+        &[pract_code.into()],
+    )?;
+    let mut ms: Vec<PractSusp> = rows
+        .iter()
+        .map(|r| measure_of(r).map(|m| m.to_susp()))
+        .collect::<Result<_>>()?;
+    ms.extend(
+        imported_suspensions(db)
+            .into_iter()
+            .filter(|m| m.pract_code == pract_code),
+    );
     Ok(status_from(&ms, pract_code, day))
 }
 
 fn add_years(d: NaiveDate, years: u32) -> NaiveDate {
-    d.checked_add_months(chrono::Months::new(12 * years)).unwrap_or(d)
+    d.checked_add_months(chrono::Months::new(12 * years))
+        .unwrap_or(d)
 }
 
 impl Workflow<'_> {
@@ -503,8 +560,10 @@ impl Workflow<'_> {
     /// Proposes points for a person; they count once approved by another person.
     pub fn propose_points(&mut self, actor: &Actor, n: &NewPoints) -> Result<PointsEntry> {
         actor.require(Perm::PointsPropose)?;
-        medfund_contract::codes::check_pract_code(&n.pract_code).map_err(|e| validation(format!("人员编码 / pract_code: {e}")))?;
-        medfund_contract::codes::check_fixmedins_code(&n.fixmedins_code).map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
+        medfund_contract::codes::check_pract_code(&n.pract_code)
+            .map_err(|e| validation(format!("人员编码 / pract_code: {e}")))?;
+        medfund_contract::codes::check_fixmedins_code(&n.fixmedins_code)
+            .map_err(|e| validation(format!("机构编码 / institution code: {e}")))?;
         let points = points_for(n.band, n.degree)?;
         let cause = required(&n.cause, "记分事由 cause")?;
         let now = self.now();
@@ -538,7 +597,13 @@ impl Workflow<'_> {
     /// natural year. When the year total crosses the suspension threshold the approver must
     /// choose 1–6 months (`suspension_months`); crossing the termination threshold terminates.
     /// Returns the entry and the measure it triggered.
-    pub fn approve_points(&mut self, actor: &Actor, id: i64, suspension_months: Option<u32>, note: &str) -> Result<(PointsEntry, Option<Measure>)> {
+    pub fn approve_points(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        suspension_months: Option<u32>,
+        note: &str,
+    ) -> Result<(PointsEntry, Option<Measure>)> {
         actor.require(Perm::PointsApprove)?;
         let e = self.load_points(actor, id)?;
         e.state.ensure(PointsState::Approved)?;
@@ -550,9 +615,19 @@ impl Workflow<'_> {
         let pp = self.policy.points.clone();
         let prev = year_total(self.db, &e.pract_code, year)?;
         let status = pract_status_on(self.db, &e.pract_code, today)?;
-        let effect = if status == PractStatus::Terminated { ThresholdEffect::None } else { threshold_effect(&pp, prev, e.points) };
+        let effect = if status == PractStatus::Terminated {
+            ThresholdEffect::None
+        } else {
+            threshold_effect(&pp, prev, e.points)
+        };
         let total = prev + e.points;
-        let measure: Option<(SuspType, Option<NaiveDate>, Option<NaiveDate>, Option<i64>, String)> = match effect {
+        let measure: Option<(
+            SuspType,
+            Option<NaiveDate>,
+            Option<NaiveDate>,
+            Option<i64>,
+            String,
+        )> = match effect {
             ThresholdEffect::Suspend => {
                 let m = suspension_months.ok_or_else(|| {
                     validation(format!(
@@ -561,18 +636,44 @@ impl Workflow<'_> {
                     ))
                 })?;
                 if m < pp.suspension_months_min || m > pp.suspension_months_max {
-                    return Err(validation(format!("暂停期限须为 {}–{} 个月 / months must be {}–{}", pp.suspension_months_min, pp.suspension_months_max, pp.suspension_months_min, pp.suspension_months_max)));
+                    return Err(validation(format!(
+                        "暂停期限须为 {}–{} 个月 / months must be {}–{}",
+                        pp.suspension_months_min,
+                        pp.suspension_months_max,
+                        pp.suspension_months_min,
+                        pp.suspension_months_max
+                    )));
                 }
                 let end = crate::util::months_end(today, m);
-                Some((SuspType::Suspend, Some(end), None, Some(m as i64), format!("{year}年度累计记分 {total} 分，暂停医保支付资格 {m} 个月")))
+                Some((
+                    SuspType::Suspend,
+                    Some(end),
+                    None,
+                    Some(m as i64),
+                    format!("{year}年度累计记分 {total} 分，暂停医保支付资格 {m} 个月"),
+                ))
             }
             ThresholdEffect::Terminate { single } => {
                 if suspension_months.is_some() {
                     return Err(validation("本次记分将终止医保支付资格，不应选择暂停月数 / this entry terminates; no suspension months"));
                 }
-                let years = if single { pp.ban_years_single } else { pp.ban_years_accumulated };
-                let why = if single { format!("一次性记满 {} 分", e.points) } else { format!("{year}年度累计记分 {total} 分") };
-                Some((SuspType::Terminate, None, Some(add_years(today, years)), None, format!("{why}，终止医保支付资格，{years} 年内不得再次登记备案")))
+                let years = if single {
+                    pp.ban_years_single
+                } else {
+                    pp.ban_years_accumulated
+                };
+                let why = if single {
+                    format!("一次性记满 {} 分", e.points)
+                } else {
+                    format!("{year}年度累计记分 {total} 分")
+                };
+                Some((
+                    SuspType::Terminate,
+                    None,
+                    Some(add_years(today, years)),
+                    None,
+                    format!("{why}，终止医保支付资格，{years} 年内不得再次登记备案"),
+                ))
             }
             ThresholdEffect::None => {
                 if suspension_months.is_some() {
@@ -622,7 +723,10 @@ impl Workflow<'_> {
         })?;
         let entry = self.load_points(actor, id)?;
         let m = match mid {
-            Some(mid) => Some(measure_of(&self.db.query_one("SELECT * FROM wf_pract_measure WHERE id = $1", &[mid.into()])?)?),
+            Some(mid) => Some(measure_of(&self.db.query_one(
+                "SELECT * FROM wf_pract_measure WHERE id = $1",
+                &[mid.into()],
+            )?)?),
             None => None,
         };
         Ok((entry, m))
@@ -634,7 +738,9 @@ impl Workflow<'_> {
         let e = self.load_points(actor, id)?;
         e.state.ensure(PointsState::Rejected)?;
         if e.proposed_by == actor.username {
-            return Err(WfError::SameActor("记分须由提出人以外的人员审核 / someone other than the proposer".into()));
+            return Err(WfError::SameActor(
+                "记分须由提出人以外的人员审核 / someone other than the proposer".into(),
+            ));
         }
         let reason = required(reason, "驳回理由 reason")?;
         let now = self.now();
@@ -669,7 +775,10 @@ impl Workflow<'_> {
                 }
                 let done: i64 = self
                     .db
-                    .query("SELECT points FROM wf_points_repair WHERE pract_code = $1 AND year = $2", &[r.pract_code.as_str().into(), (year as i64).into()])?
+                    .query(
+                        "SELECT points FROM wf_points_repair WHERE pract_code = $1 AND year = $2",
+                        &[r.pract_code.as_str().into(), (year as i64).into()],
+                    )?
                     .iter()
                     .map(|x| x.int(0))
                     .sum();
@@ -681,23 +790,35 @@ impl Workflow<'_> {
                 }
             }
             RepairKind::ShortenSuspension => {
-                let mid = r.measure_id.ok_or_else(|| validation("须指明要缩短的暂停措施 / measure_id is required"))?;
+                let mid = r
+                    .measure_id
+                    .ok_or_else(|| validation("须指明要缩短的暂停措施 / measure_id is required"))?;
                 let row = self
                     .db
-                    .query_opt("SELECT * FROM wf_pract_measure WHERE id = $1 AND pract_code = $2", &[mid.into(), r.pract_code.as_str().into()])?
+                    .query_opt(
+                        "SELECT * FROM wf_pract_measure WHERE id = $1 AND pract_code = $2",
+                        &[mid.into(), r.pract_code.as_str().into()],
+                    )?
                     .ok_or_else(|| WfError::NotFound(format!("暂停措施 / measure {mid}")))?;
                 let m = measure_of(&row)?;
                 let (Some(end), Some(orig)) = (m.enddate, m.original_enddate) else {
                     return Err(validation("只能缩短有期限的暂停 / only a suspension with an end date can be shortened"));
                 };
                 if m.kind != SuspType::Suspend {
-                    return Err(validation("只能缩短暂停，不能缩短终止 / only suspensions can be shortened"));
+                    return Err(validation(
+                        "只能缩短暂停，不能缩短终止 / only suspensions can be shortened",
+                    ));
                 }
                 if end < today {
-                    return Err(validation(format!("该暂停已于 {} 结束 / the suspension already ended", d(end))));
+                    return Err(validation(format!(
+                        "该暂停已于 {} 结束 / the suspension already ended",
+                        d(end)
+                    )));
                 }
                 if r.days < 1 {
-                    return Err(validation("缩短天数须至少 1 天 / shorten by at least 1 day"));
+                    return Err(validation(
+                        "缩短天数须至少 1 天 / shorten by at least 1 day",
+                    ));
                 }
                 let length = (orig - m.begndate).num_days() + 1;
                 let already = (orig - end).num_days();
@@ -710,7 +831,9 @@ impl Workflow<'_> {
                 }
                 let ne = end - chrono::Duration::days(r.days);
                 if ne < m.begndate {
-                    return Err(validation("缩短后暂停期不足 1 天 / the suspension would be shorter than one day"));
+                    return Err(validation(
+                        "缩短后暂停期不足 1 天 / the suspension would be shorter than one day",
+                    ));
                 }
                 new_end = Some(ne);
             }
@@ -742,12 +865,21 @@ impl Workflow<'_> {
                 .int(0);
             Ok((rid, Change::new("points_repair", rid, json!({"pract_code": r.pract_code, "kind": r.kind.code(), "points": points, "days": days, "new_enddate": new_end.map(d), "reason": reason}))))
         })?;
-        repair_of(&self.db.query_one("SELECT * FROM wf_points_repair WHERE id = $1", &[rid.into()])?)
+        repair_of(&self.db.query_one(
+            "SELECT * FROM wf_points_repair WHERE id = $1",
+            &[rid.into()],
+        )?)
     }
 
     /// Re-registration after a termination, once the registration ban is over: the
     /// termination ends the day before `on`.
-    pub fn reregister(&mut self, actor: &Actor, pract_code: &str, on: NaiveDate, note: &str) -> Result<Measure> {
+    pub fn reregister(
+        &mut self,
+        actor: &Actor,
+        pract_code: &str,
+        on: NaiveDate,
+        note: &str,
+    ) -> Result<Measure> {
         actor.require(Perm::PointsApprove)?;
         let row = self
             .db
@@ -756,20 +888,39 @@ impl Workflow<'_> {
         let m = measure_of(&row)?;
         if let Some(ban) = m.ban_until {
             if on < ban {
-                return Err(validation(format!("{} 之前不得再次登记备案 / no registration before {}", d(ban), d(ban))));
+                return Err(validation(format!(
+                    "{} 之前不得再次登记备案 / no registration before {}",
+                    d(ban),
+                    d(ban)
+                )));
             }
         }
         if on <= m.begndate {
-            return Err(validation("恢复日期须晚于终止日期 / the date must be after the termination began"));
+            return Err(validation(
+                "恢复日期须晚于终止日期 / the date must be after the termination began",
+            ));
         }
         let note = required(note, "说明 note")?;
         let end = on.pred_opt().unwrap_or(on);
         let mid = m.id;
         self.mutate(actor, "points.reregister", |db| {
-            db.execute("UPDATE wf_pract_measure SET enddate = $1 WHERE id = $2", &[d(end).into(), mid.into()])?;
-            Ok(((), Change::new("pract_measure", mid, json!({"pract_code": pract_code, "registered_on": d(on), "note": note}))))
+            db.execute(
+                "UPDATE wf_pract_measure SET enddate = $1 WHERE id = $2",
+                &[d(end).into(), mid.into()],
+            )?;
+            Ok((
+                (),
+                Change::new(
+                    "pract_measure",
+                    mid,
+                    json!({"pract_code": pract_code, "registered_on": d(on), "note": note}),
+                ),
+            ))
         })?;
-        measure_of(&self.db.query_one("SELECT * FROM wf_pract_measure WHERE id = $1", &[mid.into()])?)
+        measure_of(&self.db.query_one(
+            "SELECT * FROM wf_pract_measure WHERE id = $1",
+            &[mid.into()],
+        )?)
     }
 
     /// 一人一档: a person's points, measures, repairs and status. Institution users see the
@@ -779,10 +930,19 @@ impl Workflow<'_> {
             let Some(inst) = actor.institution() else {
                 return Err(WfError::Forbidden("无权查看人员档案 / not allowed".into()));
             };
-            let here = self.db.query_opt("SELECT id FROM wf_points WHERE pract_code = $1 AND fixmedins_code = $2", &[pract_code.into(), inst.into()])?.is_some();
+            let here = self
+                .db
+                .query_opt(
+                    "SELECT id FROM wf_points WHERE pract_code = $1 AND fixmedins_code = $2",
+                    &[pract_code.into(), inst.into()],
+                )?
+                .is_some();
             let registered = self
                 .db
-                .query("SELECT fixmedins_code FROM pract WHERE pract_code = $1", &[pract_code.into()])
+                .query(
+                    "SELECT fixmedins_code FROM pract WHERE pract_code = $1",
+                    &[pract_code.into()],
+                )
                 .map(|rows| rows.iter().any(|r| r.text(0) == inst))
                 .unwrap_or(false);
             if !here && !registered {
@@ -792,31 +952,53 @@ impl Workflow<'_> {
         let today = self.today();
         let entries = self
             .db
-            .query("SELECT * FROM wf_points WHERE pract_code = $1 ORDER BY id DESC", &[pract_code.into()])?
+            .query(
+                "SELECT * FROM wf_points WHERE pract_code = $1 ORDER BY id DESC",
+                &[pract_code.into()],
+            )?
             .iter()
             .map(entry_of)
             .collect::<Result<Vec<_>>>()?;
         let measures = self
             .db
-            .query("SELECT * FROM wf_pract_measure WHERE pract_code = $1 ORDER BY id", &[pract_code.into()])?
+            .query(
+                "SELECT * FROM wf_pract_measure WHERE pract_code = $1 ORDER BY id",
+                &[pract_code.into()],
+            )?
             .iter()
             .map(measure_of)
             .collect::<Result<Vec<_>>>()?;
         let repairs = self
             .db
-            .query("SELECT * FROM wf_points_repair WHERE pract_code = $1 ORDER BY id", &[pract_code.into()])?
+            .query(
+                "SELECT * FROM wf_points_repair WHERE pract_code = $1 ORDER BY id",
+                &[pract_code.into()],
+            )?
             .iter()
             .map(repair_of)
             .collect::<Result<Vec<_>>>()?;
-        let imported: Vec<PractSusp> = imported_suspensions(self.db).into_iter().filter(|m| m.pract_code == pract_code).collect();
+        let imported: Vec<PractSusp> = imported_suspensions(self.db)
+            .into_iter()
+            .filter(|m| m.pract_code == pract_code)
+            .collect();
         let mut years: BTreeMap<i64, YearTotal> = BTreeMap::new();
         for e in entries.iter().filter(|e| e.state == PointsState::Approved) {
             let y = e.year.unwrap_or(0);
-            let t = years.entry(y).or_insert(YearTotal { year: y, points: 0, reduced: 0, total: 0 });
+            let t = years.entry(y).or_insert(YearTotal {
+                year: y,
+                points: 0,
+                reduced: 0,
+                total: 0,
+            });
             t.points += e.points;
         }
         for r in &repairs {
-            let t = years.entry(r.year).or_insert(YearTotal { year: r.year, points: 0, reduced: 0, total: 0 });
+            let t = years.entry(r.year).or_insert(YearTotal {
+                year: r.year,
+                points: 0,
+                reduced: 0,
+                total: 0,
+            });
             t.reduced += r.points;
         }
         for t in years.values_mut() {
@@ -825,8 +1007,15 @@ impl Workflow<'_> {
         let mut all: Vec<PractSusp> = measures.iter().map(Measure::to_susp).collect();
         all.extend(imported.iter().cloned());
         let status_today = status_from(&all, pract_code, today);
-        let points_this_year = years.get(&(today.year() as i64)).map(|t| t.total).unwrap_or(0);
-        let ban_until = measures.iter().filter(|m| m.enddate.is_none()).filter_map(|m| m.ban_until).max();
+        let points_this_year = years
+            .get(&(today.year() as i64))
+            .map(|t| t.total)
+            .unwrap_or(0);
+        let ban_until = measures
+            .iter()
+            .filter(|m| m.enddate.is_none())
+            .filter_map(|m| m.ban_until)
+            .max();
         if entries.is_empty() && measures.is_empty() && imported.is_empty() && !actor.is_bureau() {
             return Err(WfError::NotFound(format!("人员 / person {pract_code}")));
         }
@@ -849,12 +1038,27 @@ impl Workflow<'_> {
     }
 
     /// Whether the fund pays a service of this person on `day` (emergencies always).
-    pub fn is_service_payable(&mut self, pract_code: &str, day: NaiveDate, emergency: bool) -> Result<bool> {
-        Ok(service_payable(self.pract_status_on(pract_code, day)?, emergency))
+    pub fn is_service_payable(
+        &mut self,
+        pract_code: &str,
+        day: NaiveDate,
+        emergency: bool,
+    ) -> Result<bool> {
+        Ok(service_payable(
+            self.pract_status_on(pract_code, day)?,
+            emergency,
+        ))
     }
 
     /// Points entries visible to the actor (filter by state, person, institution).
-    pub fn list_points(&mut self, actor: &Actor, state: Option<PointsState>, pract_code: Option<&str>, fixmedins_code: Option<&str>, page: Page) -> Result<Paged<PointsEntry>> {
+    pub fn list_points(
+        &mut self,
+        actor: &Actor,
+        state: Option<PointsState>,
+        pract_code: Option<&str>,
+        fixmedins_code: Option<&str>,
+        page: Page,
+    ) -> Result<Paged<PointsEntry>> {
         let mut w = Where::default();
         if !actor.is_bureau() {
             match actor.institution() {
@@ -873,15 +1077,36 @@ impl Workflow<'_> {
         if let Some(c) = fixmedins_code {
             w.add("fixmedins_code = ?", c);
         }
-        let total = self.db.query_one(&format!("SELECT COUNT(*) FROM wf_points{}", w.sql()), &w.params)?.int(0);
-        let rows = self.db.query(&format!("SELECT * FROM wf_points{} ORDER BY id DESC{}", w.sql(), page.sql()), &w.params)?;
-        Ok(Paged { total, items: rows.iter().map(entry_of).collect::<Result<_>>()? })
+        let total = self
+            .db
+            .query_one(
+                &format!("SELECT COUNT(*) FROM wf_points{}", w.sql()),
+                &w.params,
+            )?
+            .int(0);
+        let rows = self.db.query(
+            &format!(
+                "SELECT * FROM wf_points{} ORDER BY id DESC{}",
+                w.sql(),
+                page.sql()
+            ),
+            &w.params,
+        )?;
+        Ok(Paged {
+            total,
+            items: rows.iter().map(entry_of).collect::<Result<_>>()?,
+        })
     }
 
     /// Institutions flagged for agreement measures in `year`: suspended or terminated staff
     /// share above `points.institution_flag_share`. The roster is the store's `pract` table
     /// unless given.
-    pub fn institution_flags(&mut self, actor: &Actor, year: i32, roster: Option<Vec<(String, String)>>) -> Result<Vec<InstitutionFlag>> {
+    pub fn institution_flags(
+        &mut self,
+        actor: &Actor,
+        year: i32,
+        roster: Option<Vec<(String, String)>>,
+    ) -> Result<Vec<InstitutionFlag>> {
         if !actor.is_bureau() {
             return Err(WfError::Forbidden("仅监管人员 / bureau staff only".into()));
         }
@@ -897,7 +1122,11 @@ impl Workflow<'_> {
         };
         let mut ms = suspensions(self.db)?;
         ms.extend(imported_suspensions(self.db));
-        Ok(institution_flags(year, &roster, &ms, self.policy.points.institution_flag_share.0))
+        Ok(institution_flags(
+            year,
+            &roster,
+            &ms,
+            self.policy.points.institution_flag_share.0,
+        ))
     }
 }
-

@@ -52,7 +52,12 @@ pub struct LoginPolicy {
 
 impl Default for LoginPolicy {
     fn default() -> Self {
-        LoginPolicy { max_failures: 5, window_minutes: 15, lockout_minutes: 30, min_password_len: 8 }
+        LoginPolicy {
+            max_failures: 5,
+            window_minutes: 15,
+            lockout_minutes: 30,
+            min_password_len: 8,
+        }
     }
 }
 
@@ -311,9 +316,18 @@ impl Default for RewardPolicy {
             min_yuan: NATIONAL_REWARD_MIN_YUAN,
             max_yuan: NATIONAL_REWARD_MAX_YUAN,
             brackets: vec![
-                RewardBracket { upto_yuan: Some(100_000), rate: RatioText(Ratio { num: 4, den: 100 }) },
-                RewardBracket { upto_yuan: Some(1_000_000), rate: RatioText(Ratio { num: 2, den: 100 }) },
-                RewardBracket { upto_yuan: None, rate: RatioText(Ratio { num: 1, den: 100 }) },
+                RewardBracket {
+                    upto_yuan: Some(100_000),
+                    rate: RatioText(Ratio { num: 4, den: 100 }),
+                },
+                RewardBracket {
+                    upto_yuan: Some(1_000_000),
+                    rate: RatioText(Ratio { num: 2, den: 100 }),
+                },
+                RewardBracket {
+                    upto_yuan: None,
+                    rate: RatioText(Ratio { num: 1, den: 100 }),
+                },
             ],
         }
     }
@@ -345,7 +359,8 @@ impl SanctionPolicy {
 impl Policy {
     /// Parses and checks a policy text (TOML).
     pub fn from_toml_str(text: &str) -> anyhow::Result<Policy> {
-        let p: Policy = toml::from_str(text).context("监管流程政策参数文件格式错误 / workflow policy is not valid TOML")?;
+        let p: Policy = toml::from_str(text)
+            .context("监管流程政策参数文件格式错误 / workflow policy is not valid TOML")?;
         p.validate()?;
         Ok(p)
     }
@@ -353,7 +368,10 @@ impl Policy {
     /// Checks ranges and consistency; the message names the parameter to fix.
     pub fn validate(&self) -> anyhow::Result<()> {
         let r = &self.reward;
-        if r.min_yuan < NATIONAL_REWARD_MIN_YUAN || r.max_yuan > NATIONAL_REWARD_MAX_YUAN || r.min_yuan > r.max_yuan {
+        if r.min_yuan < NATIONAL_REWARD_MIN_YUAN
+            || r.max_yuan > NATIONAL_REWARD_MAX_YUAN
+            || r.min_yuan > r.max_yuan
+        {
             anyhow::bail!(
                 "[reward] min_yuan/max_yuan 须在国家标准 200–200000 元之内且 min ≤ max / must lie within the national 200–200,000 yuan (got {}–{})",
                 r.min_yuan,
@@ -373,12 +391,18 @@ impl Policy {
         }
         let s = &self.sanction;
         let ord = |a: RatioText, b: RatioText| a.0.cmp_exact(b.0) != std::cmp::Ordering::Greater;
-        if !ord(s.violation_multiple_min, s.violation_multiple_max) || !ord(s.fraud_multiple_min, s.fraud_multiple_max) {
-            anyhow::bail!("[sanction] 处罚倍数下限须不大于上限 / multiple_min must not exceed multiple_max");
+        if !ord(s.violation_multiple_min, s.violation_multiple_max)
+            || !ord(s.fraud_multiple_min, s.fraud_multiple_max)
+        {
+            anyhow::bail!(
+                "[sanction] 处罚倍数下限须不大于上限 / multiple_min must not exceed multiple_max"
+            );
         }
         let p = &self.points;
         if p.suspend_at <= 0 || p.terminate_at <= p.suspend_at {
-            anyhow::bail!("[points] 须 0 < suspend_at < terminate_at / need 0 < suspend_at < terminate_at");
+            anyhow::bail!(
+                "[points] 须 0 < suspend_at < terminate_at / need 0 < suspend_at < terminate_at"
+            );
         }
         if p.suspension_months_min == 0 || p.suspension_months_min > p.suspension_months_max {
             anyhow::bail!("[points] 须 1 ≤ suspension_months_min ≤ suspension_months_max");
@@ -415,8 +439,10 @@ impl Policy {
         if !path.exists() {
             return Ok(Policy::default());
         }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("无法读取监管流程政策文件 / cannot read {}", path.display()))?;
-        Self::from_toml_str(&text).with_context(|| format!("请修正 / please fix {}", path.display()))
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!("无法读取监管流程政策文件 / cannot read {}", path.display())
+        })?;
+        Self::from_toml_str(&text)
+            .with_context(|| format!("请修正 / please fix {}", path.display()))
     }
 }

@@ -17,7 +17,10 @@
 
 use crate::auth::{Actor, Perm, Role};
 use crate::error::{validation, Result, WfError};
-use crate::util::{dt, opt_dt, opt_enum, opt_fen, parse_dt, plus_days, str_enum, Page, Paged, Ratio, StateMachine, Where};
+use crate::util::{
+    dt, opt_dt, opt_enum, opt_fen, parse_dt, plus_days, str_enum, Page, Paged, Ratio, StateMachine,
+    Where,
+};
 use crate::{events_of, record_event, Change, Document, Event, Upload, Workflow};
 use chrono::NaiveDateTime;
 use medfund_contract::{Fen, Finding};
@@ -158,8 +161,12 @@ pub struct ReviewDetail {
 }
 
 fn review_of(r: &Row) -> Result<Review> {
-    let finding: Finding = serde_json::from_str(&r.text_of("finding_json"))
-        .map_err(|e| validation(format!("review {}: stored finding unreadable: {e}", r.int_of("id"))))?;
+    let finding: Finding = serde_json::from_str(&r.text_of("finding_json")).map_err(|e| {
+        validation(format!(
+            "review {}: stored finding unreadable: {e}",
+            r.int_of("id")
+        ))
+    })?;
     Ok(Review {
         id: r.int_of("id"),
         finding_id: r.text_of("finding_id"),
@@ -271,7 +278,10 @@ pub fn sample(findings: &[Finding], visits: &[VisitCost], spec: &SamplingSpec) -
     let mut by_cat: HashMap<String, Vec<i64>> = HashMap::new();
     let mut visit: HashMap<&str, &VisitCost> = HashMap::new();
     for v in visits {
-        by_cat.entry(category3(&v.diag_code)).or_default().push(v.cost.0);
+        by_cat
+            .entry(category3(&v.diag_code))
+            .or_default()
+            .push(v.cost.0);
         visit.insert(v.mdtrt_id.as_str(), v);
     }
     // Median per category: the lower middle for even counts keeps it an observed cost.
@@ -295,7 +305,11 @@ pub fn sample(findings: &[Finding], visits: &[VisitCost], spec: &SamplingSpec) -
             if let Some(v) = visit.get(m) {
                 if let Some(&(median, n)) = medians.get(&category3(&v.diag_code)) {
                     // cost > ratio × median, compared exactly: cost·den > median·num.
-                    if n >= spec.variance_min_peers && median > 0 && (v.cost.0 as i128) * (ratio.den as i128) > (median as i128) * (ratio.num as i128) {
+                    if n >= spec.variance_min_peers
+                        && median > 0
+                        && (v.cost.0 as i128) * (ratio.den as i128)
+                            > (median as i128) * (ratio.num as i128)
+                    {
                         reasons.push(format!(
                             "就诊费用 {} 元 超过同诊断（{}）中位数 {} 元的 {} 倍",
                             v.cost,
@@ -311,7 +325,10 @@ pub fn sample(findings: &[Finding], visits: &[VisitCost], spec: &SamplingSpec) -
             reasons.push(format!("随机抽取 {}%", spec.random_percent));
         }
         if !reasons.is_empty() {
-            out.push(Sampled { index: i, reason: reasons.join("；") });
+            out.push(Sampled {
+                index: i,
+                reason: reasons.join("；"),
+            });
         }
     }
     out
@@ -350,7 +367,11 @@ impl Workflow<'_> {
 
     /// Registers findings for review (idempotent on `finding_id`: a finding already under review
     /// is skipped). Returns the newly registered reviews.
-    pub fn register_findings(&mut self, actor: &Actor, findings: &[(Finding, String)]) -> Result<Vec<Review>> {
+    pub fn register_findings(
+        &mut self,
+        actor: &Actor,
+        findings: &[(Finding, String)],
+    ) -> Result<Vec<Review>> {
         actor.require(Perm::ReviewRegister)?;
         if findings.is_empty() {
             return Ok(vec![]);
@@ -407,27 +428,50 @@ impl Workflow<'_> {
         actor.require(Perm::ReviewAssign)?;
         let rv = self.load_review(actor, id)?;
         if rv.state != ReviewState::Pending {
-            return Err(WfError::InvalidTransition { from: rv.state.zh().into(), to: "分派 / assign".into() });
+            return Err(WfError::InvalidTransition {
+                from: rv.state.zh().into(),
+                to: "分派 / assign".into(),
+            });
         }
         if !crate::auth::user_has(self.db, username, Perm::ReviewFirst)? {
-            return Err(validation(format!("用户 {username} 不存在或无初审权限 / {username} cannot do first reviews")));
+            return Err(validation(format!(
+                "用户 {username} 不存在或无初审权限 / {username} cannot do first reviews"
+            )));
         }
         self.mutate(actor, "review.assign", |db| {
-            db.execute("UPDATE wf_review SET assigned_to = $1 WHERE id = $2", &[username.into(), id.into()])?;
-            Ok(((), Change::new("review", id, json!({"assigned_to": username}))))
+            db.execute(
+                "UPDATE wf_review SET assigned_to = $1 WHERE id = $2",
+                &[username.into(), id.into()],
+            )?;
+            Ok((
+                (),
+                Change::new("review", id, json!({"assigned_to": username})),
+            ))
         })?;
         self.load_review(actor, id)
     }
 
-    fn transition(&mut self, actor: &Actor, rv: &Review, to: ReviewState, due_days: Option<i64>, action: &str, sets: &[(&str, medfund_db::Value)], note: Option<&str>, detail: serde_json::Value) -> Result<Review> {
+    fn transition(
+        &mut self,
+        actor: &Actor,
+        rv: &Review,
+        to: ReviewState,
+        due_days: Option<i64>,
+        action: &str,
+        sets: &[(&str, medfund_db::Value)],
+        note: Option<&str>,
+        detail: serde_json::Value,
+    ) -> Result<Review> {
         rv.state.ensure(to)?;
         let now = self.now();
         let due = due_days.map(|d| dt(plus_days(now, d)));
         let from = rv.state;
         let id = rv.id;
         self.mutate(actor, action, |db| {
-            let mut sql = String::from("UPDATE wf_review SET state = $1, state_since = $2, due_at = $3");
-            let mut params: Vec<medfund_db::Value> = vec![to.code().into(), dt(now).into(), due.clone().into()];
+            let mut sql =
+                String::from("UPDATE wf_review SET state = $1, state_since = $2, due_at = $3");
+            let mut params: Vec<medfund_db::Value> =
+                vec![to.code().into(), dt(now).into(), due.clone().into()];
             for (col, v) in sets {
                 params.push(v.clone());
                 sql.push_str(&format!(", {col} = ${}", params.len()));
@@ -438,9 +482,21 @@ impl Workflow<'_> {
             sql.push_str(&format!(" WHERE id = ${idp} AND state = ${}", idp + 1));
             // The state guard makes a concurrent double transition fail instead of applying twice.
             if db.execute(&sql, &params)? != 1 {
-                return Err(WfError::InvalidTransition { from: from.zh().into(), to: to.zh().into() });
+                return Err(WfError::InvalidTransition {
+                    from: from.zh().into(),
+                    to: to.zh().into(),
+                });
             }
-            record_event(db, "review", id, now, &actor.username, Some(from.code()), to.code(), note)?;
+            record_event(
+                db,
+                "review",
+                id,
+                now,
+                &actor.username,
+                Some(from.code()),
+                to.code(),
+                note,
+            )?;
             let mut d = detail;
             d["from"] = json!(from.code());
             d["to"] = json!(to.code());
@@ -451,12 +507,20 @@ impl Workflow<'_> {
 
     /// 初审: the first reviewer's opinion. Third-party reviewers may only review what is
     /// assigned to them; when a review is assigned, only the assignee may do it.
-    pub fn first_review(&mut self, actor: &Actor, id: i64, opinion: Opinion, note: &str) -> Result<Review> {
+    pub fn first_review(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        opinion: Opinion,
+        note: &str,
+    ) -> Result<Review> {
         actor.require(Perm::ReviewFirst)?;
         let rv = self.load_review(actor, id)?;
         if let Some(a) = &rv.assigned_to {
             if a != &actor.username {
-                return Err(WfError::Forbidden(format!("该疑点已分派给 {a} / assigned to {a}")));
+                return Err(WfError::Forbidden(format!(
+                    "该疑点已分派给 {a} / assigned to {a}"
+                )));
             }
         }
         let note = crate::util::required(note, "初审意见 note")?;
@@ -481,7 +545,13 @@ impl Workflow<'_> {
     /// 复审 by another person than the first reviewer. `agree`: the first opinion stands — a
     /// confirmed suspect is notified to the institution (the appeal window opens), a dismissed
     /// one is closed; otherwise the review returns to 初审.
-    pub fn second_review(&mut self, actor: &Actor, id: i64, agree: bool, note: &str) -> Result<Review> {
+    pub fn second_review(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        agree: bool,
+        note: &str,
+    ) -> Result<Review> {
         actor.require(Perm::ReviewSecond)?;
         let rv = self.load_review(actor, id)?;
         if rv.first_reviewer.as_deref() == Some(actor.username.as_str()) {
@@ -493,30 +563,46 @@ impl Workflow<'_> {
         let note = crate::util::required(note, "复审意见 note")?;
         let now = self.now();
         let tl = self.policy.time_limits.clone();
-        let (to, due, sets): (ReviewState, i64, Vec<(&str, medfund_db::Value)>) = match (agree, rv.first_opinion) {
-            (true, Some(Opinion::Confirm)) => (ReviewState::Notified, tl.appeal, vec![]),
-            (true, _) => (ReviewState::Dismissed, 0, vec![]),
-            (false, _) => (
-                ReviewState::Pending,
-                tl.first_review,
-                vec![
-                    ("first_reviewer", medfund_db::Value::Null),
-                    ("first_opinion", medfund_db::Value::Null),
-                    ("first_note", medfund_db::Value::Null),
-                    ("first_at", medfund_db::Value::Null),
-                ],
-            ),
-        };
+        let (to, due, sets): (ReviewState, i64, Vec<(&str, medfund_db::Value)>) =
+            match (agree, rv.first_opinion) {
+                (true, Some(Opinion::Confirm)) => (ReviewState::Notified, tl.appeal, vec![]),
+                (true, _) => (ReviewState::Dismissed, 0, vec![]),
+                (false, _) => (
+                    ReviewState::Pending,
+                    tl.first_review,
+                    vec![
+                        ("first_reviewer", medfund_db::Value::Null),
+                        ("first_opinion", medfund_db::Value::Null),
+                        ("first_note", medfund_db::Value::Null),
+                        ("first_at", medfund_db::Value::Null),
+                    ],
+                ),
+            };
         let mut sets = sets;
         sets.push(("second_reviewer", actor.username.as_str().into()));
         sets.push(("second_note", note.as_str().into()));
         sets.push(("second_at", dt(now).into()));
         let due = (to != ReviewState::Dismissed).then_some(due);
-        self.transition(actor, &rv, to, due, "review.second", &sets, Some(&note), json!({"agree": agree}))
+        self.transition(
+            actor,
+            &rv,
+            to,
+            due,
+            "review.second",
+            &sets,
+            Some(&note),
+            json!({"agree": agree}),
+        )
     }
 
     /// The institution's appeal (申诉) with its documents, within the appeal window.
-    pub fn appeal(&mut self, actor: &Actor, id: i64, text: &str, documents: &[Upload]) -> Result<Review> {
+    pub fn appeal(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        text: &str,
+        documents: &[Upload],
+    ) -> Result<Review> {
         actor.require(Perm::Appeal)?;
         let rv = self.load_review(actor, id)?;
         let text = crate::util::required(text, "申诉理由 text")?;
@@ -524,7 +610,11 @@ impl Workflow<'_> {
         let now = self.now();
         if let Some(due) = rv.due_at {
             if now > due {
-                return Err(validation(format!("申诉期已于 {} 届满，不能再申诉 / the appeal window closed on {}", dt(due), dt(due))));
+                return Err(validation(format!(
+                    "申诉期已于 {} 届满，不能再申诉 / the appeal window closed on {}",
+                    dt(due),
+                    dt(due)
+                )));
             }
         }
         let mut stored = vec![];
@@ -557,7 +647,16 @@ impl Workflow<'_> {
         actor.require(Perm::Appeal)?;
         let rv = self.load_review(actor, id)?;
         let d = self.policy.time_limits.decision;
-        self.transition(actor, &rv, ReviewState::Accepted, Some(d), "review.accept", &[("appeal_by", actor.username.as_str().into())], Some(note), json!({}))
+        self.transition(
+            actor,
+            &rv,
+            ReviewState::Accepted,
+            Some(d),
+            "review.accept",
+            &[("appeal_by", actor.username.as_str().into())],
+            Some(note),
+            json!({}),
+        )
     }
 
     /// 调查核实 starts: after an appeal, after acceptance, or — without either — once the appeal
@@ -584,7 +683,11 @@ impl Workflow<'_> {
             ReviewState::Investigating,
             Some(d),
             "review.investigate",
-            &[("investigator", actor.username.as_str().into()), ("investigation_at", dt(now).into()), ("investigation_note", note.into())],
+            &[
+                ("investigator", actor.username.as_str().into()),
+                ("investigation_at", dt(now).into()),
+                ("investigation_note", note.into()),
+            ],
             Some(note),
             json!({}),
         )
@@ -595,10 +698,15 @@ impl Workflow<'_> {
         actor.require(Perm::Investigate)?;
         let rv = self.load_review(actor, id)?;
         if rv.state != ReviewState::Investigating {
-            return Err(WfError::InvalidTransition { from: rv.state.zh().into(), to: "调查记录 / note".into() });
+            return Err(WfError::InvalidTransition {
+                from: rv.state.zh().into(),
+                to: "调查记录 / note".into(),
+            });
         }
         if rv.investigator.as_deref() != Some(actor.username.as_str()) {
-            return Err(WfError::Forbidden("只有调查人可以记录调查情况 / only the investigator".into()));
+            return Err(WfError::Forbidden(
+                "只有调查人可以记录调查情况 / only the investigator".into(),
+            ));
         }
         let note = crate::util::required(note, "调查情况 note")?;
         let text = match &rv.investigation_note {
@@ -606,7 +714,10 @@ impl Workflow<'_> {
             _ => note.clone(),
         };
         self.mutate(actor, "review.note", |db| {
-            db.execute("UPDATE wf_review SET investigation_note = $1 WHERE id = $2", &[text.into(), id.into()])?;
+            db.execute(
+                "UPDATE wf_review SET investigation_note = $1 WHERE id = $2",
+                &[text.into(), id.into()],
+            )?;
             Ok(((), Change::new("review", id, json!({"note": note}))))
         })?;
         self.load_review(actor, id)
@@ -614,7 +725,14 @@ impl Workflow<'_> {
 
     /// 处理 decision, by someone other than the investigator. `Confirmed` needs the confirmed
     /// amount (≥ 0; it may differ from the suspect amount after investigation).
-    pub fn decide_review(&mut self, actor: &Actor, id: i64, verdict: Verdict, confirmed_amount: Option<Fen>, note: &str) -> Result<Review> {
+    pub fn decide_review(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        verdict: Verdict,
+        confirmed_amount: Option<Fen>,
+        note: &str,
+    ) -> Result<Review> {
         actor.require(Perm::Decide)?;
         let rv = self.load_review(actor, id)?;
         if rv.investigator.as_deref() == Some(actor.username.as_str()) {
@@ -623,9 +741,15 @@ impl Workflow<'_> {
         let note = crate::util::required(note, "处理意见 note")?;
         let amount = match verdict {
             Verdict::Confirmed => {
-                let a = confirmed_amount.ok_or_else(|| validation("认定违规须填写认定金额 / a confirmed decision needs the confirmed amount"))?;
+                let a = confirmed_amount.ok_or_else(|| {
+                    validation(
+                        "认定违规须填写认定金额 / a confirmed decision needs the confirmed amount",
+                    )
+                })?;
                 if a.is_negative() {
-                    return Err(validation("认定金额不能为负 / the confirmed amount must not be negative"));
+                    return Err(validation(
+                        "认定金额不能为负 / the confirmed amount must not be negative",
+                    ));
                 }
                 Some(a)
             }
@@ -656,12 +780,20 @@ impl Workflow<'_> {
         let events = events_of(self.db, "review", id)?;
         let documents = crate::documents_of(self.db, "review", id)?;
         let next_states = review.state.next_states();
-        Ok(ReviewDetail { review, events, documents, next_states })
+        Ok(ReviewDetail {
+            review,
+            events,
+            documents,
+            next_states,
+        })
     }
 
     /// The review of a finding, if it is under review.
     pub fn review_of_finding(&mut self, actor: &Actor, finding_id: &str) -> Result<Option<Review>> {
-        let r = self.db.query_opt("SELECT id FROM wf_review WHERE finding_id = $1", &[finding_id.into()])?;
+        let r = self.db.query_opt(
+            "SELECT id FROM wf_review WHERE finding_id = $1",
+            &[finding_id.into()],
+        )?;
         match r {
             Some(r) => match self.load_review(actor, r.int(0)) {
                 Ok(rv) => Ok(Some(rv)),
@@ -675,7 +807,12 @@ impl Workflow<'_> {
     /// Lists reviews visible to the actor: bureau staff all; an institution user its own
     /// institution's from notification on (it is not told about suspects still in internal
     /// review); a third party those assigned to it.
-    pub fn list_reviews(&mut self, actor: &Actor, f: &ReviewFilter, page: Page) -> Result<Paged<Review>> {
+    pub fn list_reviews(
+        &mut self,
+        actor: &Actor,
+        f: &ReviewFilter,
+        page: Page,
+    ) -> Result<Paged<Review>> {
         let mut w = Where::default();
         scope_filter(actor, &mut w)?;
         if let Some(s) = f.state {
@@ -697,24 +834,48 @@ impl Workflow<'_> {
             w.add("due_at < ?", dt(self.now()));
             w.raw("state NOT IN ('decided', 'dismissed')");
         }
-        let total = self.db.query_one(&format!("SELECT COUNT(*) FROM wf_review{}", w.sql()), &w.params)?.int(0);
-        let rows = self.db.query(&format!("SELECT * FROM wf_review{} ORDER BY id{}", w.sql(), page.sql()), &w.params)?;
-        Ok(Paged { total, items: rows.iter().map(review_of).collect::<Result<_>>()? })
+        let total = self
+            .db
+            .query_one(
+                &format!("SELECT COUNT(*) FROM wf_review{}", w.sql()),
+                &w.params,
+            )?
+            .int(0);
+        let rows = self.db.query(
+            &format!(
+                "SELECT * FROM wf_review{} ORDER BY id{}",
+                w.sql(),
+                page.sql()
+            ),
+            &w.params,
+        )?;
+        Ok(Paged {
+            total,
+            items: rows.iter().map(review_of).collect::<Result<_>>()?,
+        })
     }
 }
 
 /// States an institution may see: from notification on.
-const VISIBLE_TO_INSTITUTION: &[ReviewState] =
-    &[ReviewState::Notified, ReviewState::Appealed, ReviewState::Accepted, ReviewState::Investigating, ReviewState::Decided];
+const VISIBLE_TO_INSTITUTION: &[ReviewState] = &[
+    ReviewState::Notified,
+    ReviewState::Appealed,
+    ReviewState::Accepted,
+    ReviewState::Investigating,
+    ReviewState::Decided,
+];
 
 fn can_see_review(actor: &Actor, rv: &Review) -> bool {
     if actor.is_bureau() {
         return true;
     }
-    if actor.roles.contains(&Role::ThirdParty) && rv.assigned_to.as_deref() == Some(actor.username.as_str()) {
+    if actor.roles.contains(&Role::ThirdParty)
+        && rv.assigned_to.as_deref() == Some(actor.username.as_str())
+    {
         return true;
     }
-    actor.sees_institution(rv.fixmedins_code.as_deref()) && VISIBLE_TO_INSTITUTION.contains(&rv.state)
+    actor.sees_institution(rv.fixmedins_code.as_deref())
+        && VISIBLE_TO_INSTITUTION.contains(&rv.state)
 }
 
 fn scope_filter(actor: &Actor, w: &mut Where) -> Result<()> {
@@ -723,7 +884,10 @@ fn scope_filter(actor: &Actor, w: &mut Where) -> Result<()> {
     }
     if let Some(code) = actor.institution() {
         w.add("fixmedins_code = ?", code);
-        let states: Vec<String> = VISIBLE_TO_INSTITUTION.iter().map(|s| format!("'{}'", s.code())).collect();
+        let states: Vec<String> = VISIBLE_TO_INSTITUTION
+            .iter()
+            .map(|s| format!("'{}'", s.code()))
+            .collect();
         w.raw(&format!("state IN ({})", states.join(", ")));
         return Ok(());
     }
@@ -731,5 +895,7 @@ fn scope_filter(actor: &Actor, w: &mut Where) -> Result<()> {
         w.add("assigned_to = ?", actor.username.as_str());
         return Ok(());
     }
-    Err(WfError::Forbidden("无权查看疑点审核 / not allowed to read reviews".into()))
+    Err(WfError::Forbidden(
+        "无权查看疑点审核 / not allowed to read reviews".into(),
+    ))
 }

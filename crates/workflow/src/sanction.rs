@@ -21,7 +21,10 @@
 use crate::auth::{Actor, Perm};
 use crate::cases::{load_case_row, CaseState, Nature};
 use crate::error::{validation, Result, WfError};
-use crate::util::{d, dt, months_end, opt_d, opt_dt, opt_enum, parse_d, parse_dt, required, str_enum, Page, Paged, Ratio, StateMachine, Where};
+use crate::util::{
+    d, dt, months_end, opt_d, opt_dt, opt_enum, parse_d, parse_dt, required, str_enum, Page, Paged,
+    Ratio, StateMachine, Where,
+};
 use crate::{record_event, Change, Workflow};
 use chrono::{NaiveDate, NaiveDateTime};
 use medfund_contract::Fen;
@@ -47,7 +50,10 @@ str_enum! {
 impl SanctionKind {
     /// Whether the sanction is an amount to be paid.
     pub fn is_money(self) -> bool {
-        matches!(self, SanctionKind::Recovery | SanctionKind::LiquidatedDamages | SanctionKind::AdminPenalty)
+        matches!(
+            self,
+            SanctionKind::Recovery | SanctionKind::LiquidatedDamages | SanctionKind::AdminPenalty
+        )
     }
 }
 
@@ -264,17 +270,32 @@ pub struct RecoverySummary {
 }
 
 /// The administrative-penalty range `[min, max]` for a nature and basis amount.
-pub fn penalty_range(policy: &crate::policy::SanctionPolicy, nature: Nature, basis: Fen) -> Result<(Ratio, Ratio, Fen, Fen)> {
+pub fn penalty_range(
+    policy: &crate::policy::SanctionPolicy,
+    nature: Nature,
+    basis: Fen,
+) -> Result<(Ratio, Ratio, Fen, Fen)> {
     let (lo, hi) = match nature {
-        Nature::Violation => (policy.violation_multiple_min.0, policy.violation_multiple_max.0),
+        Nature::Violation => (
+            policy.violation_multiple_min.0,
+            policy.violation_multiple_max.0,
+        ),
         Nature::Fraud => (policy.fraud_multiple_min.0, policy.fraud_multiple_max.0),
-        Nature::None => return Err(validation("案件认定不构成违规，不能行政处罚 / no violation was found: no penalty")),
+        Nature::None => {
+            return Err(validation(
+                "案件认定不构成违规，不能行政处罚 / no violation was found: no penalty",
+            ))
+        }
     };
     Ok((lo, hi, lo.apply(basis), hi.apply(basis)))
 }
 
 /// Checks a chosen penalty multiple against the range for the nature (bounds inclusive).
-pub fn check_multiple(policy: &crate::policy::SanctionPolicy, nature: Nature, m: Ratio) -> Result<()> {
+pub fn check_multiple(
+    policy: &crate::policy::SanctionPolicy,
+    nature: Nature,
+    m: Ratio,
+) -> Result<()> {
     let (lo, hi, _, _) = penalty_range(policy, nature, Fen(0))?;
     if m.cmp_exact(lo).is_lt() || m.cmp_exact(hi).is_gt() {
         return Err(validation(format!(
@@ -312,27 +333,49 @@ pub(crate) fn sanction_by_id(db: &mut Db, id: i64, today: NaiveDate) -> Result<S
 fn sanction_of(db: &mut Db, r: &Row, today: NaiveDate) -> Result<Sanction> {
     let id = r.int_of("id");
     let approvals = db
-        .query("SELECT * FROM wf_approval WHERE sanction_id = $1 ORDER BY id", &[id.into()])?
+        .query(
+            "SELECT * FROM wf_approval WHERE sanction_id = $1 ORDER BY id",
+            &[id.into()],
+        )?
         .iter()
-        .map(|a| Approval { level: a.int_of("level"), approver: a.text_of("approver"), decision: a.text_of("decision"), note: a.opt_text_of("note"), at: parse_dt(&a.text_of("at")) })
+        .map(|a| Approval {
+            level: a.int_of("level"),
+            approver: a.text_of("approver"),
+            decision: a.text_of("decision"),
+            note: a.opt_text_of("note"),
+            at: parse_dt(&a.text_of("at")),
+        })
         .collect();
     let payments: Vec<Payment> = db
-        .query("SELECT * FROM wf_payment WHERE sanction_id = $1 ORDER BY id", &[id.into()])?
+        .query(
+            "SELECT * FROM wf_payment WHERE sanction_id = $1 ORDER BY id",
+            &[id.into()],
+        )?
         .iter()
-        .map(|p| Payment { amount: Fen(p.int_of("amount_fen")), paid_on: parse_d(&p.text_of("paid_on")), reference: p.opt_text_of("reference"), recorded_by: p.text_of("recorded_by") })
+        .map(|p| Payment {
+            amount: Fen(p.int_of("amount_fen")),
+            paid_on: parse_d(&p.text_of("paid_on")),
+            reference: p.opt_text_of("reference"),
+            recorded_by: p.text_of("recorded_by"),
+        })
         .collect();
     let paid: Fen = payments.iter().map(|p| p.amount).sum();
     let kind: SanctionKind = r.text_of("kind").parse()?;
     let state: SanctionState = r.text_of("state").parse()?;
     let amount = Fen(r.int_of("amount_fen"));
     let due_date = opt_d(r, "due_date");
-    let recovery_status = kind.is_money().then(|| recovery_status(state, amount, paid, due_date, today));
+    let recovery_status = kind
+        .is_money()
+        .then(|| recovery_status(state, amount, paid, due_date, today));
     let multiple = match (r.opt_int_of("multiple_num"), r.opt_int_of("multiple_den")) {
         (Some(n), Some(d)) if d > 0 => Some(Ratio { num: n, den: d }),
         _ => None,
     };
     let collective = match r.opt_text_of("collective_json").filter(|s| !s.is_empty()) {
-        Some(s) => Some(serde_json::from_str(&s).map_err(|e| validation(format!("collective record unreadable: {e}")))?),
+        Some(s) => Some(
+            serde_json::from_str(&s)
+                .map_err(|e| validation(format!("collective record unreadable: {e}")))?,
+        ),
         None => None,
     };
     Ok(Sanction {
@@ -370,17 +413,32 @@ fn sanction_of(db: &mut Db, r: &Row, today: NaiveDate) -> Result<Sanction> {
 
 /// Payment status: not yet approved → not due; fully paid → paid; past the due date (the due
 /// date itself is still on time) with money outstanding → overdue; else due.
-pub fn recovery_status(state: SanctionState, amount: Fen, paid: Fen, due_date: Option<NaiveDate>, today: NaiveDate) -> RecoveryStatus {
+pub fn recovery_status(
+    state: SanctionState,
+    amount: Fen,
+    paid: Fen,
+    due_date: Option<NaiveDate>,
+    today: NaiveDate,
+) -> RecoveryStatus {
     match state {
-        SanctionState::Proposed | SanctionState::Rejected | SanctionState::Cancelled => RecoveryStatus::NotDue,
+        SanctionState::Proposed | SanctionState::Rejected | SanctionState::Cancelled => {
+            RecoveryStatus::NotDue
+        }
         _ if paid >= amount => RecoveryStatus::Paid,
         _ if due_date.is_some_and(|d| today > d) => RecoveryStatus::Overdue,
         _ => RecoveryStatus::Due,
     }
 }
 
-pub(crate) fn sanctions_of_case(db: &mut Db, case_id: i64, today: NaiveDate) -> Result<Vec<Sanction>> {
-    let rows = db.query("SELECT * FROM wf_sanction WHERE case_id = $1 ORDER BY id", &[case_id.into()])?;
+pub(crate) fn sanctions_of_case(
+    db: &mut Db,
+    case_id: i64,
+    today: NaiveDate,
+) -> Result<Vec<Sanction>> {
+    let rows = db.query(
+        "SELECT * FROM wf_sanction WHERE case_id = $1 ORDER BY id",
+        &[case_id.into()],
+    )?;
     rows.iter().map(|r| sanction_of(db, r, today)).collect()
 }
 
@@ -397,16 +455,23 @@ impl Workflow<'_> {
     /// Proposes a sanction on a decided case.
     pub fn propose_sanction(&mut self, actor: &Actor, n: &NewSanction) -> Result<Sanction> {
         actor.require(Perm::SanctionPropose)?;
-        let kind = n.kind.ok_or_else(|| validation("须选择处理措施种类 / kind is required"))?;
+        let kind = n
+            .kind
+            .ok_or_else(|| validation("须选择处理措施种类 / kind is required"))?;
         let reason = required(&n.reason, "理由 reason")?;
         let case = load_case_row(self.db, n.case_id)?;
         if case.state != CaseState::Decided {
             return Err(validation(format!("案件 {} 尚未作出处理决定（当前：{}），不能提出处理措施 / the case must be decided first", case.case_no, case.state.zh())));
         }
-        let code = case.fixmedins_code.clone().ok_or_else(|| validation("案件未关联定点机构 / the case names no institution"))?;
+        let code = case
+            .fixmedins_code
+            .clone()
+            .ok_or_else(|| validation("案件未关联定点机构 / the case names no institution"))?;
         let nature = case.nature.unwrap_or(Nature::None);
         if nature == Nature::None {
-            return Err(validation("案件认定不构成违规，不能处理 / the case found no violation"));
+            return Err(validation(
+                "案件认定不构成违规，不能处理 / the case found no violation",
+            ));
         }
         let basis = n.basis.or(case.confirmed_amount).unwrap_or(Fen(0));
         if basis.is_negative() {
@@ -455,9 +520,16 @@ impl Workflow<'_> {
             },
             SanctionKind::Interview | SanctionKind::TerminateAgreement => {}
         }
-        let always_major = matches!(kind, SanctionKind::TerminateAgreement | SanctionKind::Transfer) || (kind == SanctionKind::AdminPenalty && nature == Nature::Fraud);
+        let always_major = matches!(
+            kind,
+            SanctionKind::TerminateAgreement | SanctionKind::Transfer
+        ) || (kind == SanctionKind::AdminPenalty && nature == Nature::Fraud);
         let major = always_major || (kind.is_money() && basis >= sp.major_threshold());
-        let levels = if major || (kind.is_money() && basis >= sp.three_level_threshold()) { 3 } else { 1 };
+        let levels = if major || (kind.is_money() && basis >= sp.three_level_threshold()) {
+            3
+        } else {
+            1
+        };
         let now = self.now();
         let id = self.mutate(actor, "sanction.propose", |db| {
             let id = db
@@ -494,13 +566,27 @@ impl Workflow<'_> {
 
     /// Records the collective decision of a major sanction (leader or director; before the last
     /// approval).
-    pub fn record_collective_decision(&mut self, actor: &Actor, id: i64, meeting_date: NaiveDate, participants: &[String], conclusion: &str) -> Result<Sanction> {
+    pub fn record_collective_decision(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        meeting_date: NaiveDate,
+        participants: &[String],
+        conclusion: &str,
+    ) -> Result<Sanction> {
         actor.require(Perm::CollectiveRecord)?;
         let s = self.load_sanction(actor, id)?;
         if s.state != SanctionState::Proposed {
-            return Err(WfError::InvalidTransition { from: s.state.zh().into(), to: "集体决策 / collective decision".into() });
+            return Err(WfError::InvalidTransition {
+                from: s.state.zh().into(),
+                to: "集体决策 / collective decision".into(),
+            });
         }
-        let mut p: Vec<String> = participants.iter().map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
+        let mut p: Vec<String> = participants
+            .iter()
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect();
         p.sort();
         p.dedup();
         let min = self.policy.sanction.collective_min_participants;
@@ -509,9 +595,16 @@ impl Workflow<'_> {
         }
         let conclusion = required(conclusion, "讨论结论 conclusion")?;
         if meeting_date > self.today() {
-            return Err(validation("会议日期不能晚于今天 / the meeting date is in the future"));
+            return Err(validation(
+                "会议日期不能晚于今天 / the meeting date is in the future",
+            ));
         }
-        let c = Collective { meeting_date, participants: p, conclusion, recorded_by: actor.username.clone() };
+        let c = Collective {
+            meeting_date,
+            participants: p,
+            conclusion,
+            recorded_by: actor.username.clone(),
+        };
         let text = serde_json::to_string(&c).map_err(|e| validation(e.to_string()))?;
         self.mutate(actor, "sanction.collective", |db| {
             db.execute("UPDATE wf_sanction SET collective_json = $1 WHERE id = $2", &[text.into(), id.into()])?;
@@ -524,19 +617,33 @@ impl Workflow<'_> {
     /// approvers are refused. For an administrative penalty the first approver picks the
     /// multiple within the range and says why (a later level may change it). The last level
     /// makes the sanction approved (money kinds become due).
-    pub fn approve_sanction(&mut self, actor: &Actor, id: i64, input: &ApproveInput) -> Result<Sanction> {
+    pub fn approve_sanction(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        input: &ApproveInput,
+    ) -> Result<Sanction> {
         let s = self.load_sanction(actor, id)?;
         s.state.ensure(SanctionState::Approved)?;
         let level = s.levels_done + 1;
         let perm = approval_perm(level);
         if !actor.has(perm) {
-            return Err(WfError::Forbidden(format!("第 {level} 级审批须由{}办理 / level {level} needs {}", level_title(level), perm)));
+            return Err(WfError::Forbidden(format!(
+                "第 {level} 级审批须由{}办理 / level {level} needs {}",
+                level_title(level),
+                perm
+            )));
         }
         if s.proposed_by == actor.username {
-            return Err(WfError::SameActor("审批人不能审批本人提出的处理措施 / an approver cannot approve their own proposal".into()));
+            return Err(WfError::SameActor(
+                "审批人不能审批本人提出的处理措施 / an approver cannot approve their own proposal"
+                    .into(),
+            ));
         }
         if s.approvals.iter().any(|a| a.approver == actor.username) {
-            return Err(WfError::SameActor("同一人不能审批两级 / the same person cannot approve two levels".into()));
+            return Err(WfError::SameActor(
+                "同一人不能审批两级 / the same person cannot approve two levels".into(),
+            ));
         }
         let last = level >= s.levels_required;
         let mut multiple = s.multiple;
@@ -544,29 +651,42 @@ impl Workflow<'_> {
         let mut amount = s.amount;
         if s.kind == SanctionKind::AdminPenalty {
             if let Some(m) = input.multiple {
-                let why = input.multiple_reason.as_deref().map(str::trim).unwrap_or("");
+                let why = input
+                    .multiple_reason
+                    .as_deref()
+                    .map(str::trim)
+                    .unwrap_or("");
                 if why.is_empty() {
-                    return Err(validation("选择处罚倍数须说明理由 / give the reason for the multiple"));
+                    return Err(validation(
+                        "选择处罚倍数须说明理由 / give the reason for the multiple",
+                    ));
                 }
                 check_multiple(&self.policy.sanction, s.nature.unwrap_or(Nature::None), m)?;
                 multiple = Some(m);
                 multiple_reason = Some(why.to_string());
                 amount = m.apply(s.basis);
             } else if multiple.is_none() {
-                let (lo, hi, a, b) = penalty_range(&self.policy.sanction, s.nature.unwrap_or(Nature::None), s.basis)?;
+                let (lo, hi, a, b) = penalty_range(
+                    &self.policy.sanction,
+                    s.nature.unwrap_or(Nature::None),
+                    s.basis,
+                )?;
                 return Err(validation(format!(
                     "请在 {lo}–{hi} 倍（{a}–{b} 元）之间选择罚款倍数并说明理由 / choose the multiple within {lo}–{hi} and give the reason"
                 )));
             }
         } else if input.multiple.is_some() {
-            return Err(validation("只有行政处罚需要选择倍数 / only administrative penalties take a multiple"));
+            return Err(validation(
+                "只有行政处罚需要选择倍数 / only administrative penalties take a multiple",
+            ));
         }
         if last && s.major && s.collective.is_none() {
             return Err(validation("重大处理事项须先记录集体讨论决定 / record the collective decision of this major sanction first"));
         }
         let now = self.now();
         let today = self.today();
-        let due = (last && s.kind.is_money()).then(|| today + chrono::Duration::days(self.policy.time_limits.payment));
+        let due = (last && s.kind.is_money())
+            .then(|| today + chrono::Duration::days(self.policy.time_limits.payment));
         let note = input.note.trim().to_string();
         self.mutate(actor, "sanction.approve", |db| {
             db.execute(
@@ -631,7 +751,9 @@ impl Workflow<'_> {
         let s = self.load_sanction(actor, id)?;
         s.state.ensure(SanctionState::Cancelled)?;
         if s.proposed_by != actor.username {
-            return Err(WfError::Forbidden("只有提议人可以撤回 / only the proposer can withdraw".into()));
+            return Err(WfError::Forbidden(
+                "只有提议人可以撤回 / only the proposer can withdraw".into(),
+            ));
         }
         let reason = required(reason, "撤回理由 reason")?;
         let now = self.now();
@@ -646,7 +768,13 @@ impl Workflow<'_> {
     /// Marks a non-money sanction as executed (the interview held, the rectification verified,
     /// the transfer sent, the agreement measure in force from `effective_on`). Agreement
     /// suspensions and terminations take effect in the agreement register here.
-    pub fn execute_sanction(&mut self, actor: &Actor, id: i64, effective_on: NaiveDate, note: &str) -> Result<Sanction> {
+    pub fn execute_sanction(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        effective_on: NaiveDate,
+        note: &str,
+    ) -> Result<Sanction> {
         actor.require(Perm::SanctionExecute)?;
         let s = self.load_sanction(actor, id)?;
         if s.kind.is_money() {
@@ -678,24 +806,40 @@ impl Workflow<'_> {
 
     /// Records a payment towards an approved money sanction. Overpayment is refused; the
     /// payment that completes the amount executes the sanction.
-    pub fn record_payment(&mut self, actor: &Actor, id: i64, amount: Fen, paid_on: NaiveDate, reference: &str) -> Result<Sanction> {
+    pub fn record_payment(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        amount: Fen,
+        paid_on: NaiveDate,
+        reference: &str,
+    ) -> Result<Sanction> {
         actor.require(Perm::PaymentRecord)?;
         let s = self.load_sanction(actor, id)?;
         if !s.kind.is_money() {
-            return Err(validation("该处理措施不涉及缴款 / this sanction has no amount to pay"));
+            return Err(validation(
+                "该处理措施不涉及缴款 / this sanction has no amount to pay",
+            ));
         }
         if s.state != SanctionState::Approved {
-            return Err(WfError::InvalidTransition { from: s.state.zh().into(), to: "登记缴款 / record payment".into() });
+            return Err(WfError::InvalidTransition {
+                from: s.state.zh().into(),
+                to: "登记缴款 / record payment".into(),
+            });
         }
         if amount.0 <= 0 {
-            return Err(validation("缴款金额须大于 0 / the payment must be positive"));
+            return Err(validation(
+                "缴款金额须大于 0 / the payment must be positive",
+            ));
         }
         let outstanding = s.amount - s.paid;
         if amount > outstanding {
             return Err(validation(format!("缴款 {amount} 元超过未缴金额 {outstanding} 元 / the payment exceeds the outstanding amount")));
         }
         if paid_on > self.today() {
-            return Err(validation("缴款日期不能晚于今天 / the payment date is in the future"));
+            return Err(validation(
+                "缴款日期不能晚于今天 / the payment date is in the future",
+            ));
         }
         let now = self.now();
         let full = amount == outstanding;
@@ -722,14 +866,23 @@ impl Workflow<'_> {
     }
 
     /// Sanctions visible to the actor.
-    pub fn list_sanctions(&mut self, actor: &Actor, f: &SanctionFilter, page: Page) -> Result<Paged<Sanction>> {
+    pub fn list_sanctions(
+        &mut self,
+        actor: &Actor,
+        f: &SanctionFilter,
+        page: Page,
+    ) -> Result<Paged<Sanction>> {
         let mut w = Where::default();
         if !actor.is_bureau() {
             match actor.institution() {
                 Some(c) => {
                     w.add("fixmedins_code = ?", c);
                 }
-                None => return Err(WfError::Forbidden("无权查看处理措施 / not allowed to read sanctions".into())),
+                None => {
+                    return Err(WfError::Forbidden(
+                        "无权查看处理措施 / not allowed to read sanctions".into(),
+                    ))
+                }
             }
         }
         if let Some(s) = f.state {
@@ -748,16 +901,36 @@ impl Workflow<'_> {
             w.raw("state = 'approved'");
             w.add("due_date < ?", d(self.today()));
         }
-        let total = self.db.query_one(&format!("SELECT COUNT(*) FROM wf_sanction{}", w.sql()), &w.params)?.int(0);
-        let rows = self.db.query(&format!("SELECT * FROM wf_sanction{} ORDER BY id DESC{}", w.sql(), page.sql()), &w.params)?;
+        let total = self
+            .db
+            .query_one(
+                &format!("SELECT COUNT(*) FROM wf_sanction{}", w.sql()),
+                &w.params,
+            )?
+            .int(0);
+        let rows = self.db.query(
+            &format!(
+                "SELECT * FROM wf_sanction{} ORDER BY id DESC{}",
+                w.sql(),
+                page.sql()
+            ),
+            &w.params,
+        )?;
         let today = self.today();
-        let items = rows.iter().map(|r| sanction_of(self.db, r, today)).collect::<Result<_>>()?;
+        let items = rows
+            .iter()
+            .map(|r| sanction_of(self.db, r, today))
+            .collect::<Result<_>>()?;
         Ok(Paged { total, items })
     }
 
     /// Totals of money sanctions approved in `year` (all years when `None`): decided, paid,
     /// outstanding, overdue.
-    pub fn recovery_summary(&mut self, actor: &Actor, year: Option<i32>) -> Result<RecoverySummary> {
+    pub fn recovery_summary(
+        &mut self,
+        actor: &Actor,
+        year: Option<i32>,
+    ) -> Result<RecoverySummary> {
         if !actor.is_bureau() && actor.institution().is_none() {
             return Err(WfError::Forbidden("无权查看 / not allowed".into()));
         }
@@ -771,7 +944,9 @@ impl Workflow<'_> {
             w.add("approved_at LIKE ?", format!("{y}-%"));
         }
         let today = self.today();
-        let rows = self.db.query(&format!("SELECT * FROM wf_sanction{}", w.sql()), &w.params)?;
+        let rows = self
+            .db
+            .query(&format!("SELECT * FROM wf_sanction{}", w.sql()), &w.params)?;
         let mut s = RecoverySummary::default();
         for r in &rows {
             let x = sanction_of(self.db, r, today)?;

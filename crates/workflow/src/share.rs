@@ -77,19 +77,22 @@ pub struct ShareRecord {
 }
 
 fn followups_of(db: &mut Db, share_id: i64) -> Result<Vec<FollowUp>> {
-    db.query("SELECT * FROM wf_share_followup WHERE share_id = $1 ORDER BY id", &[share_id.into()])?
-        .iter()
-        .map(|r| {
-            Ok(FollowUp {
-                id: r.int_of("id"),
-                department: r.text_of("department").parse()?,
-                action: r.text_of("action"),
-                note: r.text_of("note"),
-                recorded_by: r.text_of("recorded_by"),
-                recorded_at: parse_dt(&r.text_of("recorded_at")),
-            })
+    db.query(
+        "SELECT * FROM wf_share_followup WHERE share_id = $1 ORDER BY id",
+        &[share_id.into()],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(FollowUp {
+            id: r.int_of("id"),
+            department: r.text_of("department").parse()?,
+            action: r.text_of("action"),
+            note: r.text_of("note"),
+            recorded_by: r.text_of("recorded_by"),
+            recorded_at: parse_dt(&r.text_of("recorded_at")),
         })
-        .collect()
+    })
+    .collect()
 }
 
 fn share_of(db: &mut Db, r: &Row) -> Result<ShareRecord> {
@@ -106,7 +109,10 @@ fn share_of(db: &mut Db, r: &Row) -> Result<ShareRecord> {
 }
 
 pub(crate) fn shares_of_case(db: &mut Db, case_id: i64) -> Result<Vec<ShareRecord>> {
-    let rows = db.query("SELECT * FROM wf_share WHERE case_id = $1 ORDER BY id", &[case_id.into()])?;
+    let rows = db.query(
+        "SELECT * FROM wf_share WHERE case_id = $1 ORDER BY id",
+        &[case_id.into()],
+    )?;
     rows.iter().map(|r| share_of(db, r)).collect()
 }
 
@@ -114,15 +120,31 @@ impl Workflow<'_> {
     /// Shares a decided (or closed) case with a department: builds the document, records the
     /// share with the document's SHA-256, and returns both. Write the files with
     /// [`write_share_json`] and [`write_share_xlsx`].
-    pub fn share_case(&mut self, actor: &Actor, case_id: i64, department: Department) -> Result<(ShareRecord, CaseShareDoc)> {
+    pub fn share_case(
+        &mut self,
+        actor: &Actor,
+        case_id: i64,
+        department: Department,
+    ) -> Result<(ShareRecord, CaseShareDoc)> {
         actor.require(Perm::ShareExport)?;
         let case = load_case_row(self.db, case_id)?;
         if !matches!(case.state, CaseState::Decided | CaseState::Closed) {
-            return Err(validation(format!("案件 {} 尚未作出处理决定，不能共享 / only decided cases are shared", case.case_no)));
+            return Err(validation(format!(
+                "案件 {} 尚未作出处理决定，不能共享 / only decided cases are shared",
+                case.case_no
+            )));
         }
         let today = self.today();
         let sanctions = crate::sanction::sanctions_of_case(self.db, case_id, today)?;
-        let ids: Vec<i64> = self.db.query("SELECT id FROM wf_inspection WHERE case_id = $1 ORDER BY id", &[case_id.into()])?.iter().map(|r| r.int(0)).collect();
+        let ids: Vec<i64> = self
+            .db
+            .query(
+                "SELECT id FROM wf_inspection WHERE case_id = $1 ORDER BY id",
+                &[case_id.into()],
+            )?
+            .iter()
+            .map(|r| r.int(0))
+            .collect();
         let mut inspections = vec![];
         for i in ids {
             inspections.push(inspection_by_id(self.db, i)?);
@@ -131,7 +153,21 @@ impl Workflow<'_> {
         for i in &inspections {
             evidence.extend(i.documents.iter().cloned());
         }
-        let points = self.list_points(actor, None, None, None, crate::Page { offset: 0, limit: 1000 })?.items.into_iter().filter(|p| p.case_id == Some(case_id)).collect();
+        let points = self
+            .list_points(
+                actor,
+                None,
+                None,
+                None,
+                crate::Page {
+                    offset: 0,
+                    limit: 1000,
+                },
+            )?
+            .items
+            .into_iter()
+            .filter(|p| p.case_id == Some(case_id))
+            .collect();
         let now = self.now();
         let doc = CaseShareDoc {
             format: "medfund.case-share.v1".into(),
@@ -156,14 +192,17 @@ impl Workflow<'_> {
                 .int(0);
             Ok((id, Change::new("share", id, json!({"case_id": case_id, "department": department.code(), "sha256": sha}))))
         })?;
-        let r = self.db.query_one("SELECT * FROM wf_share WHERE id = $1", &[id.into()])?;
+        let r = self
+            .db
+            .query_one("SELECT * FROM wf_share WHERE id = $1", &[id.into()])?;
         Ok((share_of(self.db, &r)?, doc))
     }
 
     /// The document of a share as exported (the department it went to, or bureau staff).
     pub fn share_document(&mut self, actor: &Actor, share_id: i64) -> Result<CaseShareDoc> {
         let r = self.load_share_row(actor, share_id)?;
-        serde_json::from_str(&r.text_of("doc_json")).map_err(|e| validation(format!("share document unreadable: {e}")))
+        serde_json::from_str(&r.text_of("doc_json"))
+            .map_err(|e| validation(format!("share document unreadable: {e}")))
     }
 
     fn load_share_row(&mut self, actor: &Actor, share_id: i64) -> Result<Row> {
@@ -182,9 +221,13 @@ impl Workflow<'_> {
     /// Shares visible to the actor: a department its own, bureau staff all.
     pub fn list_shares(&mut self, actor: &Actor) -> Result<Vec<ShareRecord>> {
         let rows = if actor.is_bureau() {
-            self.db.query("SELECT * FROM wf_share ORDER BY id DESC", &[])?
+            self.db
+                .query("SELECT * FROM wf_share ORDER BY id DESC", &[])?
         } else if let Some(d) = actor.department() {
-            self.db.query("SELECT * FROM wf_share WHERE department = $1 ORDER BY id DESC", &[d.code().into()])?
+            self.db.query(
+                "SELECT * FROM wf_share WHERE department = $1 ORDER BY id DESC",
+                &[d.code().into()],
+            )?
         } else {
             return Err(WfError::Forbidden("无权查看共享案件 / not allowed".into()));
         };
@@ -192,10 +235,18 @@ impl Workflow<'_> {
     }
 
     /// A partner department records its follow-up on a case shared with it.
-    pub fn record_followup(&mut self, actor: &Actor, share_id: i64, action: &str, note: &str) -> Result<ShareRecord> {
+    pub fn record_followup(
+        &mut self,
+        actor: &Actor,
+        share_id: i64,
+        action: &str,
+        note: &str,
+    ) -> Result<ShareRecord> {
         actor.require(Perm::ShareFollowUp)?;
         let r = self.load_share_row(actor, share_id)?;
-        let dep = actor.department().ok_or_else(|| WfError::Forbidden("仅协作部门 / partner departments only".into()))?;
+        let dep = actor
+            .department()
+            .ok_or_else(|| WfError::Forbidden("仅协作部门 / partner departments only".into()))?;
         let action = required(action, "处理措施 action")?;
         let note = required(note, "处理情况 note")?;
         let now = self.now();
@@ -209,7 +260,9 @@ impl Workflow<'_> {
                 .int(0);
             Ok(((), Change::new("share", share_id, json!({"followup": id, "case_id": case_id, "department": dep.code(), "action": action}))))
         })?;
-        let r = self.db.query_one("SELECT * FROM wf_share WHERE id = $1", &[share_id.into()])?;
+        let r = self
+            .db
+            .query_one("SELECT * FROM wf_share WHERE id = $1", &[share_id.into()])?;
         share_of(self.db, &r)
     }
 }
@@ -241,15 +294,20 @@ pub fn write_share_xlsx(doc: &CaseShareDoc, path: &Path) -> Result<()> {
             ("状态", c.state.zh().into()),
             ("涉嫌金额（元）", money(c.suspect_amount)),
             ("认定金额（元）", money(c.confirmed_amount)),
-            ("定性", c.nature.map(|n| n.zh().to_string()).unwrap_or_default()),
+            (
+                "定性",
+                c.nature.map(|n| n.zh().to_string()).unwrap_or_default(),
+            ),
             ("处理决定", opt(&c.decision_note)),
             ("决定人", opt(&c.decided_by)),
             ("决定时间", c.decided_at.map(dt).unwrap_or_default()),
             ("生成人", doc.generated_by.clone()),
             ("生成时间", dt(doc.generated_at)),
         ];
-        ws.write_string_with_format(0, 0, "项目", &bold).map_err(err)?;
-        ws.write_string_with_format(0, 1, "内容", &bold).map_err(err)?;
+        ws.write_string_with_format(0, 0, "项目", &bold)
+            .map_err(err)?;
+        ws.write_string_with_format(0, 1, "内容", &bold)
+            .map_err(err)?;
         for (i, (k, v)) in rows.iter().enumerate() {
             ws.write_string(i as u32 + 1, 0, *k).map_err(err)?;
             ws.write_string(i as u32 + 1, 1, v).map_err(err)?;
@@ -257,7 +315,12 @@ pub fn write_share_xlsx(doc: &CaseShareDoc, path: &Path) -> Result<()> {
         ws.set_column_width(0, 16).map_err(err)?;
         ws.set_column_width(1, 60).map_err(err)?;
     }
-    fn table(ws: &mut rust_xlsxwriter::Worksheet, bold: &Format, head: &[&str], rows: Vec<Vec<String>>) -> std::result::Result<(), rust_xlsxwriter::XlsxError> {
+    fn table(
+        ws: &mut rust_xlsxwriter::Worksheet,
+        bold: &Format,
+        head: &[&str],
+        rows: Vec<Vec<String>>,
+    ) -> std::result::Result<(), rust_xlsxwriter::XlsxError> {
         for (j, h) in head.iter().enumerate() {
             ws.write_string_with_format(0, j as u16, *h, bold)?;
             ws.set_column_width(j as u16, 18)?;
@@ -273,7 +336,18 @@ pub fn write_share_xlsx(doc: &CaseShareDoc, path: &Path) -> Result<()> {
     table(
         ws,
         &bold,
-        &["编号", "措施", "状态", "基数（元）", "倍数", "金额（元）", "已缴（元）", "缴款状态", "到期日", "理由"],
+        &[
+            "编号",
+            "措施",
+            "状态",
+            "基数（元）",
+            "倍数",
+            "金额（元）",
+            "已缴（元）",
+            "缴款状态",
+            "到期日",
+            "理由",
+        ],
         doc.sanctions
             .iter()
             .map(|s| {
@@ -285,7 +359,9 @@ pub fn write_share_xlsx(doc: &CaseShareDoc, path: &Path) -> Result<()> {
                     s.multiple.map(|m| m.to_string()).unwrap_or_default(),
                     s.amount.to_string(),
                     s.paid.to_string(),
-                    s.recovery_status.map(|r| r.zh().to_string()).unwrap_or_default(),
+                    s.recovery_status
+                        .map(|r| r.zh().to_string())
+                        .unwrap_or_default(),
                     s.due_date.map(crate::util::d).unwrap_or_default(),
                     s.reason.clone(),
                 ]
@@ -297,16 +373,40 @@ pub fn write_share_xlsx(doc: &CaseShareDoc, path: &Path) -> Result<()> {
     let mut rows = vec![];
     for i in &doc.inspections {
         for it in &i.items {
-            rows.push(vec![i.id.to_string(), i.kind.zh().into(), crate::util::d(i.planned_on), it.title.clone(), it.result.zh().into(), it.note.clone().unwrap_or_default()]);
+            rows.push(vec![
+                i.id.to_string(),
+                i.kind.zh().into(),
+                crate::util::d(i.planned_on),
+                it.title.clone(),
+                it.result.zh().into(),
+                it.note.clone().unwrap_or_default(),
+            ]);
         }
     }
-    table(ws, &bold, &["检查编号", "类型", "日期", "检查项", "结果", "情况"], rows).map_err(err)?;
+    table(
+        ws,
+        &bold,
+        &["检查编号", "类型", "日期", "检查项", "结果", "情况"],
+        rows,
+    )
+    .map_err(err)?;
     let ws = wb.add_worksheet().set_name("证据").map_err(err)?;
     table(
         ws,
         &bold,
         &["文件名", "SHA-256", "大小（字节）", "上传人", "上传时间"],
-        doc.evidence.iter().map(|e| vec![e.file_name.clone(), e.sha256.clone(), e.size_bytes.to_string(), e.uploaded_by.clone(), dt(e.uploaded_at)]).collect(),
+        doc.evidence
+            .iter()
+            .map(|e| {
+                vec![
+                    e.file_name.clone(),
+                    e.sha256.clone(),
+                    e.size_bytes.to_string(),
+                    e.uploaded_by.clone(),
+                    dt(e.uploaded_at),
+                ]
+            })
+            .collect(),
     )
     .map_err(err)?;
     let ws = wb.add_worksheet().set_name("人员记分").map_err(err)?;
@@ -314,7 +414,19 @@ pub fn write_share_xlsx(doc: &CaseShareDoc, path: &Path) -> Result<()> {
         ws,
         &bold,
         &["人员编码", "机构", "分值", "责任程度", "事由", "状态"],
-        doc.points.iter().map(|p| vec![p.pract_code.clone(), p.fixmedins_code.clone(), p.points.to_string(), p.degree.zh().into(), p.cause.clone(), p.state.zh().into()]).collect(),
+        doc.points
+            .iter()
+            .map(|p| {
+                vec![
+                    p.pract_code.clone(),
+                    p.fixmedins_code.clone(),
+                    p.points.to_string(),
+                    p.degree.zh().into(),
+                    p.cause.clone(),
+                    p.state.zh().into(),
+                ]
+            })
+            .collect(),
     )
     .map_err(err)?;
     wb.save(path).map_err(err)

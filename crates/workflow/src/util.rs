@@ -63,7 +63,11 @@ pub trait StateMachine: Copy + Eq + std::fmt::Display + 'static {
     }
     /// The states reachable from `self` in one step.
     fn next_states(self) -> Vec<Self> {
-        Self::TRANSITIONS.iter().filter(|(a, _)| *a == self).map(|(_, b)| *b).collect()
+        Self::TRANSITIONS
+            .iter()
+            .filter(|(a, _)| *a == self)
+            .map(|(_, b)| *b)
+            .collect()
     }
     /// `Ok` when allowed, else [`WfError::InvalidTransition`].
     fn ensure(self, to: Self) -> Result<()> {
@@ -92,7 +96,10 @@ impl Clock {
     /// The current local time, to the second.
     pub fn now(&self) -> NaiveDateTime {
         match self {
-            Clock::System => chrono::Local::now().naive_local().with_nanosecond(0).unwrap_or_default(),
+            Clock::System => chrono::Local::now()
+                .naive_local()
+                .with_nanosecond(0)
+                .unwrap_or_default(),
             Clock::Fixed(t) => *t,
         }
     }
@@ -109,13 +116,20 @@ pub struct Page {
 
 impl Default for Page {
     fn default() -> Page {
-        Page { offset: 0, limit: 100 }
+        Page {
+            offset: 0,
+            limit: 100,
+        }
     }
 }
 
 impl Page {
     pub(crate) fn sql(&self) -> String {
-        format!(" LIMIT {} OFFSET {}", self.limit.clamp(1, 1000), self.offset.max(0))
+        format!(
+            " LIMIT {} OFFSET {}",
+            self.limit.clamp(1, 1000),
+            self.offset.max(0)
+        )
     }
 }
 
@@ -176,9 +190,15 @@ impl Ratio {
         let v = medfund_contract::money::parse_scaled(s, 4)
             .map_err(|e| validation(format!("倍数/比例 '{s}' 无效 / invalid ratio: {e}")))?;
         if v < 0 {
-            return Err(validation(format!("倍数/比例不能为负 / ratio must not be negative: {s}")));
+            return Err(validation(format!(
+                "倍数/比例不能为负 / ratio must not be negative: {s}"
+            )));
         }
-        Ok(Ratio { num: v, den: 10_000 }.reduced())
+        Ok(Ratio {
+            num: v,
+            den: 10_000,
+        }
+        .reduced())
     }
     /// A whole number.
     pub fn whole(n: i64) -> Ratio {
@@ -193,7 +213,10 @@ impl Ratio {
             }
         }
         let g = gcd(self.num, self.den);
-        Ratio { num: self.num / g, den: self.den / g }
+        Ratio {
+            num: self.num / g,
+            den: self.den / g,
+        }
     }
     /// `amount × self`, rounded half up to the fen.
     pub fn apply(self, amount: medfund_contract::Fen) -> medfund_contract::Fen {
@@ -225,7 +248,9 @@ impl std::fmt::Display for Ratio {
 impl<'de> Deserialize<'de> for RatioText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<RatioText, D::Error> {
         let v = toml_or_json_number(d)?;
-        Ratio::parse(&v).map(RatioText).map_err(serde::de::Error::custom)
+        Ratio::parse(&v)
+            .map(RatioText)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -239,7 +264,9 @@ impl Serialize for RatioText {
     }
 }
 
-fn toml_or_json_number<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+fn toml_or_json_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum N {
@@ -275,11 +302,15 @@ pub(crate) fn parse_d(s: &str) -> NaiveDate {
 }
 
 pub(crate) fn opt_dt(r: &Row, c: &str) -> Option<NaiveDateTime> {
-    r.opt_text_of(c).filter(|s| !s.is_empty()).map(|s| parse_dt(&s))
+    r.opt_text_of(c)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_dt(&s))
 }
 
 pub(crate) fn opt_d(r: &Row, c: &str) -> Option<NaiveDate> {
-    r.opt_text_of(c).filter(|s| !s.is_empty()).map(|s| parse_d(&s))
+    r.opt_text_of(c)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_d(&s))
 }
 
 pub(crate) fn opt_fen(r: &Row, c: &str) -> Option<medfund_contract::Fen> {
@@ -296,7 +327,8 @@ pub(crate) fn opt_enum<T: std::str::FromStr<Err = WfError>>(r: &Row, c: &str) ->
 /// `n` random bytes from the operating system.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut b = [0u8; N];
-    getrandom::fill(&mut b).map_err(|e| WfError::Io(format!("系统随机数不可用 / OS random generator: {e}")))?;
+    getrandom::fill(&mut b)
+        .map_err(|e| WfError::Io(format!("系统随机数不可用 / OS random generator: {e}")))?;
     Ok(b)
 }
 
@@ -326,5 +358,7 @@ pub(crate) fn plus_days(t: NaiveDateTime, days: i64) -> NaiveDateTime {
 
 /// `d + months − 1 day`: the last day of a period of `months` months starting on `d` (inclusive).
 pub(crate) fn months_end(d: NaiveDate, months: u32) -> NaiveDate {
-    d.checked_add_months(chrono::Months::new(months)).and_then(|x| x.pred_opt()).unwrap_or(d)
+    d.checked_add_months(chrono::Months::new(months))
+        .and_then(|x| x.pred_opt())
+        .unwrap_or(d)
 }

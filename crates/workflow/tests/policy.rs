@@ -7,7 +7,10 @@ use std::path::Path;
 fn shipped_file_equals_defaults() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy/workflow.toml");
     let p = Policy::load_file(&path).unwrap();
-    assert_eq!(serde_json::to_value(&p).unwrap(), serde_json::to_value(Policy::default()).unwrap());
+    assert_eq!(
+        serde_json::to_value(&p).unwrap(),
+        serde_json::to_value(Policy::default()).unwrap()
+    );
 }
 
 #[test]
@@ -16,8 +19,15 @@ fn refuses_bad_values() {
     assert!(format!("{e:#}").contains("suspend_at"), "{e:#}");
     assert!(Policy::from_toml_str("[sanction]\nfraud_multiple_min = \"6\"").is_err());
     assert!(Policy::from_toml_str("[sanction]\nviolation_multiple_max = \"-1\"").is_err());
-    assert!(Policy::from_toml_str("[nonsense]\nx = 1").is_err(), "unknown sections are typos");
+    assert!(
+        Policy::from_toml_str("[nonsense]\nx = 1").is_err(),
+        "unknown sections are typos"
+    );
     assert!(Policy::from_toml_str("[credit]\ngrade_a = 70").is_err());
     let p = Policy::from_toml_str("[sanction]\nliquidated_damages_multiple = 1.5").unwrap();
-    assert_eq!(p.sanction.liquidated_damages_multiple.0.to_string(), "1.5", "a TOML float is read through its decimal text");
+    assert_eq!(
+        p.sanction.liquidated_damages_multiple.0.to_string(),
+        "1.5",
+        "a TOML float is read through its decimal text"
+    );
 }

@@ -22,7 +22,9 @@ pub fn run_sqlite(f: fn(&mut Db, &Path)) {
 }
 
 pub fn run_pg(schema: &str, f: fn(&mut Db, &Path)) {
-    let Some(url) = medfund_db::test_pg_url() else { return };
+    let Some(url) = medfund_db::test_pg_url() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut db = Db::open(&medfund_db::test_pg_schema(&url, schema).unwrap()).unwrap();
     f(&mut db, dir.path());
@@ -78,7 +80,13 @@ pub fn add_user(wf: &mut Workflow, name: &str, roles: &[Role], scope: Scope) -> 
     let admin = actor(wf, "admin");
     wf.create_user(
         &admin,
-        &NewUser { username: name.into(), display_name: name.into(), roles: roles.to_vec(), scope, password: format!("{name}@Pass123") },
+        &NewUser {
+            username: name.into(),
+            display_name: name.into(),
+            roles: roles.to_vec(),
+            scope,
+            password: format!("{name}@Pass123"),
+        },
     )
     .unwrap();
     actor(wf, name)
@@ -86,7 +94,11 @@ pub fn add_user(wf: &mut Workflow, name: &str, roles: &[Role], scope: Scope) -> 
 
 /// A sealed suspended-practitioner finding on a fee line of `code`.
 pub fn finding(n: u32, code: &str, pract: &str, amount: &str) -> Finding {
-    let mut f = Finding::new("suspended_pract.default", Category::SuspendedPract, Level::Fee);
+    let mut f = Finding::new(
+        "suspended_pract.default",
+        Category::SuspendedPract,
+        Level::Fee,
+    );
     f.mdtrt_id = Some(format!("M{n:06}").as_str().into());
     f.feedetl_sn = Some("1".into());
     f.setl_id = Some(format!("S{n:06}").as_str().into());
@@ -117,13 +129,17 @@ pub fn decided_case(wf: &mut Workflow, code: &str, nature: Nature, amount: &str)
         )
         .unwrap();
     wf.start_case(&aud, c.id, None, "开始调查").unwrap();
-    wf.decide_case(&chief, c.id, nature, yuan(amount), "经调查属实").unwrap();
+    wf.decide_case(&chief, c.id, nature, yuan(amount), "经调查属实")
+        .unwrap();
     c.id
 }
 
 /// Number of audit-log entries.
 pub fn log_len(wf: &mut Workflow) -> i64 {
-    wf.db().query_one("SELECT COUNT(*) FROM audit_log", &[]).unwrap().int(0)
+    wf.db()
+        .query_one("SELECT COUNT(*) FROM audit_log", &[])
+        .unwrap()
+        .int(0)
 }
 
 /// The error code of a result.
