@@ -178,7 +178,10 @@ impl KbIndex {
                 Limit::DrugCourse(_) | Limit::ItemCourse(_) => {
                     ix.course.entry(code).or_default().push(i)
                 }
-                Limit::CycleFrequency { .. } => ix.cycle.entry(code).or_default().push(i),
+                // A zero-day cycle (only possible in a hand-edited version file) means nothing.
+                Limit::CycleFrequency { cycle_days, .. } if *cycle_days > 0 => {
+                    ix.cycle.entry(code).or_default().push(i)
+                }
                 Limit::SecondarySurgery { group } => {
                     let next = group_ids.len() as u32;
                     let g = *group_ids.entry(group.clone()).or_insert(next);
@@ -624,11 +627,9 @@ pub fn cycle_frequency(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Fin
                 let l = &lines[e.i];
                 let day = l.day();
                 let first = day - chrono::Days::new(cycle_days as u64 - 1);
-                let in_window: Vec<(NaiveDate, Qty)> = accepted
-                    .iter()
-                    .filter(|(d, _)| *d >= first)
-                    .copied()
-                    .collect();
+                // Lines come in time order, so what falls out of this window never returns.
+                accepted.retain(|(d, _)| *d >= first);
+                let in_window = accepted.clone();
                 let used = Qty(in_window.iter().map(|(_, q)| q.0).sum());
                 let total = Qty(used.0 + e.qty.0);
                 if total.0 <= cap.0 {

@@ -743,3 +743,29 @@ fn eval_person_runs_every_evaluation_and_findings_are_stable() {
     assert!(KbIndex::new(&KnowledgeBase::default(), &KbPolicy::default()).is_empty());
     assert!(!index().is_empty());
 }
+
+#[test]
+fn a_hand_edited_zero_day_cycle_is_ignored_not_a_crash() {
+    let mut kb = KnowledgeBase::default();
+    kb.points.push(KnowledgePoint {
+        id: "local:row2:002503020030000".into(),
+        batch: "local".into(),
+        med_list_codg: HBA1C.into(),
+        name: "糖化血红蛋白测定".into(),
+        limit: Limit::CycleFrequency {
+            max_times: 1,
+            cycle_days: 0,
+        },
+        source_sheet: "Sheet1".into(),
+        source_row: 2,
+        limit_row: None,
+        note: String::new(),
+    });
+    let ix = KbIndex::new(&kb, &KbPolicy::default());
+    assert!(ix.is_empty());
+    let mut c = Case::default();
+    c.visit("M1", "11", "H11010100001")
+        .line("M1", "2026-01-01 10:00:00", HBA1C, "1", "60")
+        .line("M1", "2026-01-01 11:00:00", HBA1C, "1", "60");
+    assert!(c.run(&ix, eval::eval_person).is_empty());
+}
