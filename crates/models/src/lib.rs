@@ -1,1 +1,47 @@
-//! medfund-models (under construction)
+//! # medfund-models
+//!
+//! Big-data risk models (大数据智能监管分析模型; seed 000 §四(三)二) written as SQL files in the rule
+//! library (`rules/models/*.sql`) and run by Apache DataFusion over the store's Parquet claim
+//! tables and its reference tables. An analyst adds a model by adding a file: a TOML header in
+//! `-- ` comments (id, category, level, keys, evidence template, …) and one `SELECT`; every
+//! result row becomes a finding in the contract's shape (DOMAIN.md §4). See [`model`] for the
+//! header and `docs/monitoring.md` for the shipped models.
+//!
+//! Tables a model can query: the claim tables `mdtrt`, `setl`, `fee`, `diag`, `rx`, `inv_purc`,
+//! `inv_stock`, `idv` (Parquet, columns and types as in `medfund_store::claims`: amounts
+//! `DECIMAL(18,2)`, times `TIMESTAMP`, `;`-lists text), the reference tables `fixmedins`, `psn`,
+//! `pract`, `catalog`, and every `*.csv` of the models directory (all columns text).
+//!
+//! ```no_run
+//! let findings = medfund_models::run_models(
+//!     std::path::Path::new("./medfund-data"),
+//!     std::path::Path::new("rules/models"),
+//! )?;
+//! println!("{} findings", findings.len());
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+pub mod cli;
+pub mod engine;
+pub mod model;
+
+pub use engine::{run_all, session, Sources};
+pub use model::{load_models, Model};
+
+use medfund_contract::finding::Finding;
+use std::path::{Path, PathBuf};
+
+/// Runs every model of `models_dir` over the store in `data` and returns their findings
+/// (sealed, in model-file order, each model's rows in its `ORDER BY`).
+pub fn run_models(data: &Path, models_dir: &Path) -> anyhow::Result<Vec<Finding>> {
+    let models = load_models(models_dir)?;
+    let src = Sources::from_store(data)?.with_csv_dir(models_dir)?;
+    run_all(&src, &models)
+}
+
+/// The models directory: `MEDFUND_MODELS`, else `./rules/models`.
+pub fn default_models_dir() -> PathBuf {
+    std::env::var_os("MEDFUND_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("rules/models"))
+}
