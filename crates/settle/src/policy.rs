@@ -111,6 +111,10 @@ pub struct PointPolicy {
     /// Share of each case's fund payment (`hifp_pay`) prepaid monthly, when the input gives no
     /// `prepaid` column. Default 0 (nothing prepaid).
     pub prepay_ratio: Rate,
+    /// DIP only (ignored for DRG): an inpatient visit without `dise_codg` is grouped by the first
+    /// this many characters of its main diagnosis (`diag_code`), 5 = the ICD-10 subcategory such
+    /// as `I63.9`; 0 leaves such visits out. Default 5.
+    pub dip_diag_chars: u32,
 }
 
 impl Default for PointPolicy {
@@ -122,6 +126,7 @@ impl Default for PointPolicy {
             low_ratio: Rate(4000),
             small_group_min_cases: 5,
             prepay_ratio: Rate::ZERO,
+            dip_diag_chars: 5,
         }
     }
 }

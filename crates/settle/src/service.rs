@@ -175,14 +175,7 @@ pub fn points_from_store(
         Scheme::Drg => &policy.drg,
         Scheme::Dip => &policy.dip,
     };
-    let ex = source::cases(
-        scheme,
-        year,
-        &b.setl,
-        &b.mdtrt,
-        &b.fixmedins,
-        pp.prepay_ratio,
-    );
+    let ex = source::cases(scheme, year, &b.setl, &b.mdtrt, &b.fixmedins, pp);
     let result = crate::points::settle_points(&ex.cases, budget, pp).with_context(|| {
         format!(
             "{year} 年度 {} 结算失败（库中 {year} 年有分组编码的住院结算 {} 条） / settlement failed",

@@ -13,7 +13,7 @@
 
 use crate::budget::{monthly_prepayments, Assessment, BudgetInput};
 use crate::points::Case;
-use crate::policy::{BudgetPolicy, SpendingField};
+use crate::policy::{BudgetPolicy, PointPolicy, SpendingField};
 use crate::rate::Rate;
 use chrono::Datelike;
 use medfund_contract::{Budget, Code, Fen, Fixmedins, Mdtrt, Setl};
@@ -245,14 +245,18 @@ pub struct CaseExtract {
 }
 
 /// The year's point-method cases. `prepay_ratio` × the case's `hifp_pay` (half up) is its prepaid.
+/// For DIP, a visit without `dise_codg` is grouped by the first `dip_diag_chars` characters of its
+/// main diagnosis (when that is not 0).
 pub fn cases(
     scheme: Scheme,
     year: i32,
     setl: &[Setl],
     mdtrt: &[Mdtrt],
     fixmedins: &[Fixmedins],
-    prepay_ratio: Rate,
+    policy: &PointPolicy,
 ) -> CaseExtract {
+    let prepay_ratio = policy.prepay_ratio;
+    let diag_chars = policy.dip_diag_chars as usize;
     let levels: HashMap<&str, u8> = fixmedins
         .iter()
         .map(|f| (f.fixmedins_code.as_str(), f.hosp_lv.unwrap_or(9)))
@@ -277,8 +281,19 @@ pub fn cases(
                 let Some(v) = visits.get(s.mdtrt_id.as_str()).filter(|v| v.is_inpatient()) else {
                     continue;
                 };
-                match v.dise_codg.as_ref().filter(|g| !g.trim().is_empty()) {
-                    Some(g) => g.clone(),
+                let from_diag = || {
+                    let d = v.diag_code.trim();
+                    (diag_chars > 0 && !d.is_empty())
+                        .then(|| Code::from(d.get(..diag_chars).unwrap_or(d)))
+                };
+                match v
+                    .dise_codg
+                    .as_ref()
+                    .filter(|g| !g.trim().is_empty())
+                    .cloned()
+                    .or_else(from_diag)
+                {
+                    Some(g) => g,
                     None => {
                         out.without_group += 1;
                         continue;
@@ -553,18 +568,29 @@ mod tests {
                 Some("ES31"),
             ),
         ];
-        let d = cases(Scheme::Drg, 2024, &s, &m, &f, Rate::percent(85));
+        let pp = |ratio: Rate, chars: u32| PointPolicy {
+            prepay_ratio: ratio,
+            dip_diag_chars: chars,
+            ..PointPolicy::default()
+        };
+        let d = cases(Scheme::Drg, 2024, &s, &m, &f, &pp(Rate::percent(85), 5));
         assert_eq!(d.cases.len(), 2);
         assert_eq!(d.cases[0].prepaid, "5100".parse().unwrap());
         assert_eq!(d.cases[0].hosp_lv, 2);
         assert_eq!(d.cases[1].hosp_lv, 9); // unknown institution counts as unrated
         assert_eq!((d.without_group, d.non_positive), (1, 1));
-        let d = cases(Scheme::Dip, 2024, &s, &m, &f, Rate::ZERO);
+        // DIP without the diagnosis fallback: M2 has no dise_codg and is left out.
+        let d = cases(Scheme::Dip, 2024, &s, &m, &f, &pp(Rate::ZERO, 0));
         assert_eq!(d.cases.len(), 1);
         assert_eq!(d.cases[0].group, "DIP001");
         assert_eq!(d.cases[0].prepaid, Fen::ZERO);
         assert_eq!((d.without_group, d.non_positive), (1, 1));
-        assert!(cases(Scheme::Drg, 2023, &s, &m, &f, Rate::ZERO)
+        // With it (default 5 characters), M2 is grouped by its main diagnosis I10.x00 → I10.x.
+        let d = cases(Scheme::Dip, 2024, &s, &m, &f, &pp(Rate::ZERO, 5));
+        let groups: Vec<&str> = d.cases.iter().map(|c| c.group.as_str()).collect();
+        assert_eq!(groups, vec!["DIP001", "I10.x"]);
+        assert_eq!(d.without_group, 0);
+        assert!(cases(Scheme::Drg, 2023, &s, &m, &f, &pp(Rate::ZERO, 5))
             .cases
             .is_empty());
     }
