@@ -539,6 +539,15 @@ pub fn pract_status_on(db: &mut Db, pract_code: &str, day: NaiveDate) -> Result<
     Ok(status_from(&ms, pract_code, day))
 }
 
+/// A measure decided at approval: kind, end date, registration ban, months, reason.
+type PlannedMeasure = (
+    SuspType,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<i64>,
+    String,
+);
+
 fn add_years(d: NaiveDate, years: u32) -> NaiveDate {
     d.checked_add_months(chrono::Months::new(12 * years))
         .unwrap_or(d)
@@ -621,13 +630,7 @@ impl Workflow<'_> {
             threshold_effect(&pp, prev, e.points)
         };
         let total = prev + e.points;
-        let measure: Option<(
-            SuspType,
-            Option<NaiveDate>,
-            Option<NaiveDate>,
-            Option<i64>,
-            String,
-        )> = match effect {
+        let measure: Option<PlannedMeasure> = match effect {
             ThresholdEffect::Suspend => {
                 let m = suspension_months.ok_or_else(|| {
                     validation(format!(
