@@ -293,7 +293,6 @@ for (mid, c), lst in course_days.items():
             days_seen.append(t[:10])
         if len(days_seen) > COURSE[c]:
             find("course_limit", (mid, sn))
-            break
 for (pn, c), lst in cycle_hist.items():
     lst.sort()
     n, cyc = CYCLE[c]

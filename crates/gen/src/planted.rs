@@ -493,15 +493,20 @@ pub fn build(s: &Scenario, b: &mut Build, out: &mut Vec<Visit>) {
             out.push(v);
         }
         "exclusive_items" => {
+            // 急诊监护费 first, 急诊诊查费 later: the later line of the pair (§4.1) is also the
+            // 从项 line the national b7 pair flags, so both readings point at the same line.
             let t0 = at(b.rng, w0, 8, 20);
-            let mut v = b.plain(h, "13", t0, "J18.900");
-            b.add(&mut v, t0 + 1200, EMER_MONITOR, 1);
+            let dr = b.ctx.doctor(b.rng, h);
+            let mut v = Visit::new(h, "13", t0, "J18.900", dr);
+            b.idv_pass(&mut v, t0 - 120);
+            b.add(&mut v, t0 + 300, EMER_MONITOR, 1);
+            b.add(&mut v, t0 + 1200, EMER_CONSULT, 1);
             v.mark_last_line(mark(
                 c,
                 "fee",
                 false,
                 None,
-                "急诊监护费与急诊诊查费同一就诊收取(互斥，后收的一项)".into(),
+                "急诊监护费已含急诊诊查费，同一就诊又收急诊诊查费(互斥项目的后收一项)".into(),
             ));
             out.push(v);
         }
@@ -795,22 +800,32 @@ pub fn build(s: &Scenario, b: &mut Build, out: &mut Vec<Visit>) {
                     b.line(&mut v, d as i64 * DAY + 11 * 3600, oz, 1, dr);
                 }
                 v.lines.sort_by_key(|l| l.t);
-                let target = if cl { 13 } else { 14 };
-                let k = v
+                // Every line past the course is a violation; the boundary's 14th line is the
+                // last one paid.
+                let oz_lines: Vec<usize> = v
                     .lines
                     .iter()
                     .enumerate()
                     .filter(|(_, l)| l.item == oz)
-                    .nth(target)
                     .map(|(k, _)| k)
-                    .unwrap();
-                let note = if cl {
-                    "边界：奥扎格雷钠连续使用 14 天，等于限定支付疗程 14 天，应不报"
+                    .collect();
+                let targets: Vec<usize> = if cl {
+                    vec![oz_lines[13]]
                 } else {
-                    "奥扎格雷钠连续使用 18 天，超过限定支付疗程 14 天(标记第 15 天)"
+                    oz_lines[14..].to_vec()
                 };
-                v.marks.push(mark(c, "fee", cl, None, note.into()));
-                v.lines[k].mark = v.marks.len() as u8;
+                for (n, k) in targets.into_iter().enumerate() {
+                    let note = if cl {
+                        "边界：奥扎格雷钠连续使用 14 天，等于限定支付疗程 14 天(标记第 14 天)，应不报".to_string()
+                    } else {
+                        format!(
+                            "奥扎格雷钠连续使用 18 天，超过限定支付疗程 14 天(第 {} 天)",
+                            15 + n
+                        )
+                    };
+                    v.marks.push(mark(c, "fee", cl, None, note));
+                    v.lines[k].mark = v.marks.len() as u8;
+                }
                 out.push(v);
             } else {
                 let mut v = b.stay(h, 16, w0, 34);
@@ -820,22 +835,21 @@ pub fn build(s: &Scenario, b: &mut Build, out: &mut Vec<Visit>) {
                     b.line(&mut v, d as i64 * DAY + 15 * 3600, ws, 1, nurse);
                 }
                 v.lines.sort_by_key(|l| l.t);
-                let k = v
+                let ws_lines: Vec<usize> = v
                     .lines
                     .iter()
                     .enumerate()
                     .filter(|(_, l)| l.item == ws)
-                    .nth(30)
                     .map(|(k, _)| k)
-                    .unwrap();
-                v.marks.push(mark(
-                    c,
-                    "fee",
-                    false,
-                    None,
-                    "减重支持系统训练连续 32 天，超过支付上限 30 天(标记第 31 天)".into(),
-                ));
-                v.lines[k].mark = v.marks.len() as u8;
+                    .collect();
+                for (n, &k) in ws_lines[30..].iter().enumerate() {
+                    let note = format!(
+                        "减重支持系统训练连续 32 天，超过支付上限 30 天(第 {} 天)",
+                        31 + n
+                    );
+                    v.marks.push(mark(c, "fee", false, None, note));
+                    v.lines[k].mark = v.marks.len() as u8;
+                }
                 out.push(v);
             }
         }
