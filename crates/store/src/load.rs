@@ -14,6 +14,7 @@ use crate::claims::{arrow_schema, ClaimRecord};
 use crate::keys::{self, Entry};
 use crate::reference;
 use crate::{LoadRun, Store, StoreError};
+use medfund_contract::schema::Kind;
 use medfund_contract::schema::Table;
 use medfund_contract::{
     Batch, Diag, Fee, Finding, Idv, InvPurc, InvStock, Mdtrt, Rx, Setl, YearMonth,
@@ -23,6 +24,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -993,6 +995,36 @@ fn key_text<R: ClaimRecord>(row: &R) -> (String, String) {
     (cols.join("+"), text)
 }
 
+/// With `MEDFUND_LOAD_TRACE=1`, the time of each step of a table's staging on stderr (for
+/// tuning and the benchmark notes).
+struct Trace {
+    table: Table,
+    on: bool,
+    last: std::cell::Cell<Instant>,
+}
+
+impl Trace {
+    fn new(table: Table) -> Trace {
+        let on = std::env::var("MEDFUND_LOAD_TRACE").as_deref() == Ok("1");
+        Trace {
+            table,
+            on,
+            last: std::cell::Cell::new(Instant::now()),
+        }
+    }
+    fn at(&self, step: &str) {
+        if self.on {
+            let now = Instant::now();
+            eprintln!(
+                "{:>10} {step:<18} {:>7.2} s",
+                self.table.name(),
+                (now - self.last.get()).as_secs_f64()
+            );
+            self.last.set(now);
+        }
+    }
+}
+
 /// Deduplicates one claim table against the batch and the store and writes its new rows.
 #[allow(clippy::too_many_arguments)]
 fn stage<R: ClaimRecord>(
@@ -1017,7 +1049,9 @@ fn stage<R: ClaimRecord>(
             None => rows[i].month().map(keys::month_index),
         }
     };
+    let trace = Trace::new(t);
     let hashes = keys::hash_rows(rows);
+    trace.at("hash");
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.par_sort_unstable_by_key(|&i| (hashes[i as usize].0, i));
 
@@ -1074,7 +1108,9 @@ fn stage<R: ClaimRecord>(
     drop(order);
 
     // Against the store.
+    trace.at("sort+batch-dedup");
     let stored = keys::lookup(index, &probe_keys)?;
+    trace.at("index lookup");
     let mut new_rows: Vec<u32> = Vec::with_capacity(probe_rows.len());
     for (j, s) in stored.iter().enumerate() {
         let i = probe_rows[j] as usize;
@@ -1102,6 +1138,7 @@ fn stage<R: ClaimRecord>(
         return Ok(());
     }
 
+    trace.at("classify");
     // Write the new rows, one file group per month.
     let mut by_month: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
     for &i in &new_rows {
@@ -1148,6 +1185,7 @@ fn stage<R: ClaimRecord>(
     for w in written {
         staged.push(w?);
     }
+    trace.at("parquet");
     let mut entries: Vec<Entry> = new_rows
         .iter()
         .map(|&i| {
@@ -1176,6 +1214,7 @@ fn stage<R: ClaimRecord>(
         bytes,
     });
     report.loaded += new_rows.len() as u64;
+    trace.at("key index");
     ctx.report(Stage::Write, t, n as u64, n as u64);
     Ok(())
 }
@@ -1184,11 +1223,19 @@ fn write_parquet<R: ClaimRecord>(tmp: &Path, rows: &[R], idx: &[u32]) -> Result<
     let dir = tmp.parent().expect("month dir");
     std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
     let file = File::create(tmp).map_err(|e| StoreError::io(tmp, e))?;
-    let props = WriterProperties::builder()
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
         .set_max_row_group_row_count(Some(ROW_GROUP))
-        .set_created_by("medfund-store".into())
-        .build();
+        .set_created_by("medfund-store".into());
+    // Identifiers (visit, settlement, person, prescription ids, traceability codes) are nearly
+    // unique per row group: a dictionary only costs time before Parquet falls back to plain.
+    for c in R::TABLE.spec().columns {
+        let near_unique = matches!(c.kind, Kind::Id | Kind::TraceCodes) && c.name != "feedetl_sn";
+        if near_unique {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(c.name), false);
+        }
+    }
+    let props = props.build();
     let mut w = ArrowWriter::try_new(file, arrow_schema(R::TABLE), Some(props))?;
     for chunk in idx.chunks(WRITE_CHUNK) {
         let refs: Vec<&R> = chunk.iter().map(|&i| &rows[i as usize]).collect();
