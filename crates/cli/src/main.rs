@@ -12,7 +12,12 @@ mod demo;
 #[command(name = "medfund", version, about, long_about = None)]
 struct Cli {
     /// 数据目录 / data directory (SQLite store + Parquet claim files)
-    #[arg(long, global = true, env = "MEDFUND_DATA", default_value = "./medfund-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "MEDFUND_DATA",
+        default_value = "./medfund-data"
+    )]
     data: PathBuf,
     #[command(subcommand)]
     command: Command,
