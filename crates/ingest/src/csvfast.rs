@@ -272,7 +272,7 @@ fn emit<R: Record>(
     span: Span,
 ) {
     let rec = &text[span.start..span.end];
-    if rec.trim().is_empty() {
+    if crate::fields::trim(rec).is_empty() {
         return;
     }
     if fields.len() != shape.ncols {
@@ -404,18 +404,22 @@ fn csv_quoted<R: Record>(env: &Env, shape: &CsvShape, pool: &Pool<R>, text: &str
     out
 }
 
-/// Parses one chunk; `None` when it is not valid UTF-8.
+/// Parses one chunk; `None` when it is not valid UTF-8. A chunk of a block without any quote
+/// is not scanned for quotes again.
 fn parse_chunk<R: Record>(
     env: &Env,
     format: Format,
     shape: &CsvShape,
     pool: &Pool<R>,
     bytes: &[u8],
+    block_has_quotes: bool,
 ) -> Option<ChunkOut<R>> {
     let text = std::str::from_utf8(bytes).ok()?;
     Some(match format {
         Format::Jsonl => jsonl::parse_chunk(env, pool, text),
-        _ if memchr(b'"', bytes).is_some() => csv_quoted(env, shape, pool, text),
+        _ if block_has_quotes && memchr(b'"', bytes).is_some() => {
+            csv_quoted(env, shape, pool, text)
+        }
         _ => csv_plain(env, shape, pool, text),
     })
 }
@@ -583,7 +587,7 @@ fn stream<R: Record, S: Read + Send>(
             || {
                 ranges
                     .par_iter()
-                    .map(|r| parse_chunk::<R>(env, format, &shape, pool, &data[r.clone()]))
+                    .map(|r| parse_chunk::<R>(env, format, &shape, pool, &data[r.clone()], quotes))
                     .collect::<Vec<_>>()
             },
         );
