@@ -14,7 +14,6 @@
 use crate::budget::{monthly_prepayments, Assessment, BudgetInput};
 use crate::points::Case;
 use crate::policy::{BudgetPolicy, PointPolicy, SpendingField};
-use crate::rate::Rate;
 use chrono::Datelike;
 use medfund_contract::{Budget, Code, Fen, Fixmedins, Mdtrt, Setl};
 use std::collections::{BTreeMap, HashMap};
@@ -320,6 +319,7 @@ pub fn cases(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rate::Rate;
     use medfund_contract::records::FixmedinsType;
     use medfund_contract::time::parse_datetime;
 
