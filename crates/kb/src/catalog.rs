@@ -24,7 +24,7 @@ impl KnowledgeBase {
     /// |---|---|
     /// | gender | `lmt_gend` (the national value wins over none) |
     /// | age | `lmt_age_min` / `lmt_age_max` in whole years; 新生儿 → max 0 (the day-precise test is [`AgeRange::allows`]); working age → men's maximum (the women's is in the point) |
-    /// | visit type | `lmt_med_type` |
+    /// | visit type | `lmt_med_type` (not the points that also admit emergency visits: see [`crate::eval::visit_type_limit`]) |
     /// | hospital level | `lmt_hosp_lv` (smaller number = stricter) |
     /// | frequency per day | `max_cnt_day` (smaller) |
     /// | duplicate pair with period 单次就诊 | main code's `excl_codes` += secondary |
@@ -43,7 +43,10 @@ impl KnowledgeBase {
             let expressible = match &p.limit {
                 Limit::Gender { .. }
                 | Limit::Age(_)
-                | Limit::VisitType { .. }
+                | Limit::VisitType {
+                    emergency_ok: false,
+                    ..
+                }
                 | Limit::HospLevel { .. }
                 | Limit::FrequencyPerDay { .. } => true,
                 Limit::DuplicatePair { period, .. } => *period == Period::SameVisit,
@@ -92,7 +95,7 @@ impl KnowledgeBase {
                         c.lmt_age_max = Some(c.lmt_age_max.map_or(max, |m| m.min(max)));
                     }
                 }
-                Limit::VisitType { med_type } => c.lmt_med_type = Some(*med_type),
+                Limit::VisitType { med_type, .. } => c.lmt_med_type = Some(*med_type),
                 Limit::HospLevel { lmt_hosp_lv, .. } => {
                     c.lmt_hosp_lv =
                         Some(c.lmt_hosp_lv.map_or(*lmt_hosp_lv, |l| l.min(*lmt_hosp_lv)));

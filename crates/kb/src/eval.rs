@@ -2,7 +2,8 @@
 //! `insurance_type_limit`, `course_limit`, `cycle_frequency`, `secondary_surgery_discount`, and
 //! the timed duplicate pairs of batch 7 (`exclusive_items` within a day or a few hours; pairs
 //! whose period is one visit go to the catalog's `excl_codes` instead, see
-//! [`crate::KnowledgeBase::apply_to_catalog`]).
+//! [`crate::KnowledgeBase::apply_to_catalog`]), and the visit-type limits that admit emergency
+//! visits (`med_type_limit`; the plain ones go to the catalog's `lmt_med_type`).
 //!
 //! Pure functions over one person's fee lines: no I/O, no clock. The audit engine partitions
 //! the batch by `psn_no`, builds a [`PersonLines`] per person and calls [`eval_person`].
@@ -19,7 +20,7 @@ use crate::model::*;
 use crate::policy::KbPolicy;
 use chrono::{NaiveDate, NaiveDateTime};
 use medfund_contract::finding::{Category, Finding, Level, Outcome};
-use medfund_contract::{CatalogEntry, Code, Fee, Fen, Mdtrt, Price, Qty, Setl};
+use medfund_contract::{CatalogEntry, Code, Fee, Fen, Mdtrt, MedTypeLimit, Price, Qty, Setl};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
@@ -33,6 +34,8 @@ pub const RULE_CYCLE: &str = "kb.cycle_frequency";
 pub const RULE_SECONDARY_SURGERY: &str = "kb.secondary_surgery_discount";
 /// Timed duplicate pair rule id.
 pub const RULE_DUPLICATE_PAIR: &str = "kb.duplicate_pair";
+/// Visit type limit with an emergency exception rule id.
+pub const RULE_VISIT_TYPE: &str = "kb.visit_type_limit";
 
 /// One rule of this module, for rule listings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +77,12 @@ pub const RULES: &[RuleInfo] = &[
         name: "同一切口第二及以后手术未按规定折价收费",
     },
     RuleInfo {
+        rule_id: RULE_VISIT_TYPE,
+        category: Category::MedTypeLimit,
+        nhsa_rule_code: Some("GZ10000102009000"),
+        name: "限急诊或住院使用的药品在普通门诊由基金支付",
+    },
+    RuleInfo {
         rule_id: RULE_DUPLICATE_PAIR,
         category: Category::ExclusiveItems,
         nhsa_rule_code: Some("GZ10000102012000"),
@@ -87,6 +96,7 @@ const NHSA_DRUG_COURSE: &str = "GZ10000101010000";
 const NHSA_ITEM_COURSE: &str = "GZ10000102010000";
 const NHSA_SECONDARY_SURGERY: &str = "GZ10000102002000";
 const NHSA_DUPLICATE: &str = "GZ10000102012000";
+const NHSA_VISIT_TYPE: &str = "GZ10000102009000";
 
 /// A fee line with the records the evaluations need. Missing context is `None`: a line without
 /// its settlement is taken as fund-paid; without its visit, maternity exemption does not apply.
@@ -151,6 +161,7 @@ pub struct KbIndex {
     pub policy: KbPolicy,
     points: Vec<KnowledgePoint>,
     insurance: HashMap<Code, usize>,
+    visit_type: HashMap<Code, usize>,
     course: HashMap<Code, Vec<usize>>,
     cycle: HashMap<Code, Vec<usize>>,
     surgery: HashMap<Code, Vec<u32>>,
@@ -174,6 +185,11 @@ impl KbIndex {
             match &p.limit {
                 Limit::InsuranceType { .. } => {
                     ix.insurance.entry(code).or_insert(i);
+                }
+                Limit::VisitType {
+                    emergency_ok: true, ..
+                } => {
+                    ix.visit_type.entry(code).or_insert(i);
                 }
                 Limit::DrugCourse(_) | Limit::ItemCourse(_) => {
                     ix.course.entry(code).or_default().push(i)
@@ -231,6 +247,7 @@ impl KbIndex {
     /// Whether any evaluation of this module looks at lines of `code`.
     pub fn concerns(&self, code: &str) -> bool {
         self.insurance.contains_key(code)
+            || self.visit_type.contains_key(code)
             || self.course.contains_key(code)
             || self.cycle.contains_key(code)
             || self.surgery.contains_key(code)
@@ -245,6 +262,7 @@ impl KbIndex {
     /// Whether no point feeds any evaluation of this module.
     pub fn is_empty(&self) -> bool {
         self.insurance.is_empty()
+            && self.visit_type.is_empty()
             && self.course.is_empty()
             && self.cycle.is_empty()
             && self.surgery.is_empty()
@@ -267,6 +285,7 @@ pub fn eval_person(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Finding
     cycle_frequency(ix, person, out);
     secondary_surgery_discount(ix, person, out);
     duplicate_pairs(ix, person, out);
+    visit_type_limit(ix, person, out);
 }
 
 /// A fund-paid line after refunds: index into the person's lines, remaining quantity and amount.
@@ -953,4 +972,56 @@ pub fn duplicate_pairs(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Fin
 
 fn fmt_time(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// `med_type_limit` for the visit-type points the catalog cannot express: an inpatient-only code
+/// that also admits emergency visits (安宫牛黄丸: 限急诊或住院患者) is flagged in a fund-paid line
+/// of a visit that is neither inpatient nor an emergency (med_type 13 or emer_flag); an
+/// outpatient-only one with the same exception, in a non-emergency inpatient stay. Lines whose
+/// visit is unknown are skipped. Amount = the line's amount.
+pub fn visit_type_limit(ix: &KbIndex, person: &PersonLines<'_>, out: &mut Vec<Finding>) {
+    if ix.visit_type.is_empty() {
+        return;
+    }
+    let lines = person.lines();
+    for e in effective(lines, |c| ix.visit_type.contains_key(c)) {
+        let l = &lines[e.i];
+        let Some(m) = l.mdtrt else { continue };
+        let p = &ix.points[ix.visit_type[&l.fee.med_list_codg]];
+        let Limit::VisitType { med_type, .. } = p.limit else {
+            continue;
+        };
+        let fits = match med_type {
+            MedTypeLimit::Ipt => m.is_inpatient(),
+            MedTypeLimit::Opt => !m.is_inpatient(),
+        };
+        if fits || m.is_emergency() {
+            continue;
+        }
+        let name = item_name(l, p);
+        let text = format!(
+            "该药品{}，本次为非急诊{}（医疗类别 {}）却由基金支付：{name}({})，{}，金额 {} 元。依据国家知识点 {}（{}）。",
+            p.limit.describe(),
+            if m.is_inpatient() { "住院" } else { "门诊" },
+            m.med_type,
+            l.fee.med_list_codg,
+            l.fee.fee_ocur_time.format("%Y-%m-%d"),
+            e.amount,
+            p.id,
+            p.batch
+        );
+        let mut d = point_json(p);
+        d["observed"] = json!({ "med_type": m.med_type, "emer_flag": m.emer_flag });
+        out.push(line_finding(
+            l,
+            RULE_VISIT_TYPE,
+            Category::MedTypeLimit,
+            Some(NHSA_VISIT_TYPE),
+            Outcome::Violation,
+            2,
+            e.amount,
+            text,
+            d,
+        ));
+    }
 }

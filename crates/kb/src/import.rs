@@ -1034,12 +1034,17 @@ impl Mapper<'_> {
             };
         }
         if t.contains("就医方式") {
+            // "限急诊或住院患者": the published value is 住院 but the payment text admits
+            // emergency visits too.
+            let emergency_ok = note.contains("急诊");
             return match v {
                 "住院" => Ok(Limit::VisitType {
                     med_type: MedTypeLimit::Ipt,
+                    emergency_ok,
                 }),
                 "门诊" => Ok(Limit::VisitType {
                     med_type: MedTypeLimit::Opt,
+                    emergency_ok,
                 }),
                 _ => Err(format!("无法识别的就医方式 '{v}'（支持 住院、门诊）")),
             };

@@ -67,6 +67,11 @@ pub enum Limit {
     VisitType {
         /// The only kind of visit the code is paid in.
         med_type: MedTypeLimit,
+        /// Emergency visits are allowed too (安宫牛黄丸: 限急诊或住院患者). The catalog's
+        /// `lmt_med_type` cannot say so, so such points are evaluated by
+        /// [`crate::eval::visit_type_limit`] instead of being merged into the catalog.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        emergency_ok: bool,
     },
     /// 限定机构等级: payable only at institutions whose `hosp_lv` number is ≤ `lmt_hosp_lv`
     /// (二级 = 2, secondary or above; 三级 = 1, tertiary).
@@ -120,10 +125,20 @@ impl Limit {
             Limit::Gender { gender } => format!("限{}性", gender.zh()),
             Limit::Age(a) => format!("限{}", a.describe()),
             Limit::InsuranceType { kind } => format!("限{}保险支付", kind.zh()),
-            Limit::VisitType { med_type } => match med_type {
-                MedTypeLimit::Ipt => "限住院".to_string(),
-                MedTypeLimit::Opt => "限门诊".to_string(),
-            },
+            Limit::VisitType {
+                med_type,
+                emergency_ok,
+            } => {
+                let base = match med_type {
+                    MedTypeLimit::Ipt => "住院",
+                    MedTypeLimit::Opt => "门诊",
+                };
+                if *emergency_ok {
+                    format!("限急诊或{base}")
+                } else {
+                    format!("限{base}")
+                }
+            }
             Limit::HospLevel { label, .. } => format!("限{label}及以上医疗机构"),
             Limit::DrugCourse(c) | Limit::ItemCourse(c) => c.describe(),
             Limit::SecondarySurgery { group } => format!("{group}：同一切口第二及以后手术折价收费"),

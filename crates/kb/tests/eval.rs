@@ -769,3 +769,47 @@ fn a_hand_edited_zero_day_cycle_is_ignored_not_a_crash() {
         .line("M1", "2026-01-01 11:00:00", HBA1C, "1", "60");
     assert!(c.run(&ix, eval::eval_person).is_empty());
 }
+
+// ---------------------------------------------------------------- visit type with emergencies
+
+const ANGONG: &str = "ZA07AAA0061010100166"; // 安宫牛黄丸 限急诊或住院患者
+
+#[test]
+fn emergency_or_inpatient_drug_in_a_plain_outpatient_visit() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../kb/nhsa");
+    let kb = import_files(&[dir.join("b4-drug-visit-type.xlsx")], &KbPolicy::default()).unwrap();
+    let ix = KbIndex::new(&kb, &KbPolicy::default());
+    let mut c = Case::default();
+    c.visit("O", "11", "H11010100001")
+        .visit("E", "13", "H11010100001")
+        .visit("F", "11", "H11010100001")
+        .visit("I", "21", "H11010100001");
+    c.mdtrt[2].emer_flag = true; // outpatient visit flagged as a rescue
+    c.line("O", "2026-01-03 09:00:00", ANGONG, "1", "380")
+        .line("E", "2026-01-03 10:00:00", ANGONG, "1", "380")
+        .line("F", "2026-01-03 11:00:00", ANGONG, "1", "380")
+        .line("I", "2026-01-03 12:00:00", ANGONG, "1", "380");
+    let f = c.run(&ix, eval::visit_type_limit);
+    assert_eq!(sns(&f), ["1"]);
+    assert_eq!(
+        (f[0].category, f[0].amount),
+        (Category::MedTypeLimit, Some(yuan("380")))
+    );
+    assert!(
+        f[0].evidence.text.contains("限急诊或住院"),
+        "{}",
+        f[0].evidence.text
+    );
+    // The catalog gets no lmt_med_type for it (it would flag emergencies) but does for the rest.
+    let mut catalog = Vec::new();
+    kb.apply_to_catalog(&mut catalog);
+    assert!(catalog.iter().all(|e| e.med_list_codg != ANGONG));
+    let other = catalog
+        .iter()
+        .find(|e| e.med_list_codg == "XB05BAU012B002010102180")
+        .unwrap();
+    assert_eq!(
+        other.lmt_med_type,
+        Some(medfund_contract::MedTypeLimit::Ipt)
+    );
+}

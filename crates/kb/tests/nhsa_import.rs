@@ -256,16 +256,19 @@ fn b3_drug_insurance_type() {
 fn b4_drug_visit_type() {
     let kb = one("b4-drug-visit-type.xlsx");
     assert_eq!(counts(&kb), (35 + 736, 736, 736, 0));
-    assert_eq!(
-        limit(&kb, "XB05BAU012B002010102180"),
-        &Limit::VisitType {
-            med_type: MedTypeLimit::Ipt
-        }
-    );
-    assert!(kb.points.iter().all(|p| p.limit
-        == Limit::VisitType {
-            med_type: MedTypeLimit::Ipt
-        }));
+    let ipt = |emergency_ok| Limit::VisitType {
+        med_type: MedTypeLimit::Ipt,
+        emergency_ok,
+    };
+    assert_eq!(limit(&kb, "XB05BAU012B002010102180"), &ipt(false));
+    // Sheet1 row 5 安宫牛黄丸 住院, "限急诊或住院患者。": emergency visits are allowed too.
+    assert_eq!(limit(&kb, "ZA07AAA0061010100166"), &ipt(true));
+    let emergency = kb.points.iter().filter(|p| p.limit == ipt(true)).count();
+    assert_eq!(emergency, 207, "the 207 codes of 安宫牛黄丸");
+    assert!(kb
+        .points
+        .iter()
+        .all(|p| p.limit == ipt(false) || p.limit == ipt(true)));
 }
 
 #[test]

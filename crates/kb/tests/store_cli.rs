@@ -156,7 +156,17 @@ fn catalog_merge_keeps_the_stricter_limit_and_creates_missing_codes() {
     let national_codes: std::collections::HashSet<Code> = kb
         .points
         .iter()
-        .filter(|p| p.limit.template() != "cycle_frequency")
+        // Neither cycle points nor the emergency-admitting visit type (安宫牛黄丸) go to the catalog.
+        .filter(|p| {
+            p.limit.template() != "cycle_frequency"
+                && !matches!(
+                    p.limit,
+                    Limit::VisitType {
+                        emergency_ok: true,
+                        ..
+                    }
+                )
+        })
         .map(|p| p.med_list_codg.clone())
         .collect();
     assert_eq!(stats.created, national_codes.len() - 2);
