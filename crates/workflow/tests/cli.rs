@@ -210,3 +210,9 @@ fn cli_end_to_end() {
         .to_string();
     assert!(e.contains("entry 20") || e.contains("第 20 条"), "{e}");
 }
+
+#[test]
+fn clap_definition_is_consistent() {
+    use clap::CommandFactory;
+    Cli::command().debug_assert();
+}

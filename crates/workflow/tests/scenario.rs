@@ -69,6 +69,85 @@ fn flagged<'a>(fees: &'a [Fee], visits: &[Mdtrt], measures: &[PractSusp]) -> Vec
         .collect()
 }
 
+/// Runs `medfund_audit::audit` (built-in rule library) over a batch holding the visits and lines,
+/// with the ledger's measures as the batch's `pract_susp`; returns the visits of the
+/// `suspended_pract` findings.
+fn engine_flags(visits: &[Mdtrt], fees: &[Fee], measures: &[PractSusp]) -> Vec<String> {
+    use medfund_contract::records::{
+        Batch, CatalogEntry, Fixmedins, FixmedinsType, Gender, Pract, Psn, Setl,
+    };
+    let mut b = Batch::default();
+    b.psn.push(Psn {
+        psn_no: "P000000000001".into(),
+        gend: Gender::Male,
+        brdy: day("1970-01-01"),
+        insutype: Some("310".into()),
+        insuplc_admdvs: Some("430100".into()),
+    });
+    b.fixmedins.push(Fixmedins {
+        fixmedins_code: H1.into(),
+        fixmedins_name: "演示医院".into(),
+        fixmedins_type: FixmedinsType::Medical,
+        hosp_lv: Some(2),
+        admdvs: Some("430100".into()),
+    });
+    b.pract.push(Pract {
+        pract_code: DOC.into(),
+        pract_name: "演示医师".into(),
+        pract_type: 1,
+        fixmedins_code: H1.into(),
+    });
+    b.pract_susp = measures.to_vec();
+    let cat = CatalogEntry {
+        med_list_codg: "110200001000000".into(),
+        med_list_name: "普通门诊诊查费".into(),
+        list_type: 3,
+        med_chrgitm_type: Some("02".into()),
+        chrgitm_lv: Some(1),
+        pric_uplmt_amt: None,
+        lmt_gend: None,
+        lmt_age_min: None,
+        lmt_age_max: None,
+        lmt_hosp_lv: None,
+        lmt_med_type: None,
+        lmt_dise: vec![],
+        max_cnt_day: None,
+        max_cnt_mdtrt: None,
+        excl_codes: vec![],
+        incl_codes: vec![],
+        rx_only: false,
+    };
+    b.catalog.push(cat);
+    b.mdtrt = visits.to_vec();
+    for f in fees {
+        b.setl.push(Setl {
+            setl_id: f.setl_id.clone(),
+            mdtrt_id: f.mdtrt_id.clone(),
+            psn_no: f.psn_no.clone(),
+            fixmedins_code: f.fixmedins_code.clone(),
+            setl_time: f.fee_ocur_time,
+            medfee_sumamt: f.det_item_fee_sumamt,
+            hifp_pay: f.det_item_fee_sumamt,
+            acct_pay: None,
+            psn_cash_pay: None,
+            fund_pay_sumamt: None,
+            drg_codg: None,
+        });
+    }
+    b.fee = fees.to_vec();
+    let r = medfund_audit::audit(
+        &b,
+        &medfund_audit::rules::RuleLibrary::builtin(),
+        None,
+        &medfund_audit::AuditOptions::default(),
+    );
+    r.findings
+        .iter()
+        .filter(|f| f.category == Category::SuspendedPract)
+        .filter_map(|f| f.mdtrt_id.as_ref().map(|m| m.to_string()))
+        .collect()
+}
+
 fn scenario(db: &mut Db, dir: &Path) {
     let mut wf = start(db, dir, "2025-02-10 10:00:00");
     let aud = actor(&mut wf, "auditor");
@@ -276,6 +355,8 @@ fn scenario(db: &mut Db, dir: &Path) {
     // The day before the suspension nothing is flagged.
     let before = vec![line("M0100", "2025-05-05 10:05:00")];
     assert!(flagged(&before, &visits, &measures).is_empty());
+    // The real audit engine, fed the ledger's suspensions, flags the same line.
+    assert_eq!(engine_flags(&visits, &fees, &measures), ["M0100"]);
 
     // The hospital pays; the case is closed; the doctor's file shows it all.
     let s = wf
