@@ -9,7 +9,7 @@ use crate::evidence::{fee_finding, item_label, level_zh, list_more, visit_findin
 use crate::know::{self, Knowledge};
 use crate::rules::{IdentityForm, PairPeriod, Rule, Template};
 use ahash::{AHashMap, AHashSet};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use medfund_contract::records::{
     CatalogEntry, Fee, Fixmedins, Gender, Idv, Mdtrt, MedTypeLimit, Psn, Rx, Setl,
 };
@@ -64,6 +64,10 @@ impl RxBook for AHashMap<&str, Vec<&Rx>> {
 /// Orders feedetl_sn values numerically when both are digits (the national serial is a number),
 /// otherwise as text.
 pub(crate) fn sn_cmp(a: &str, b: &str) -> Ordering {
+    // Equal lengths: byte order is numeric order for digits too (the common, cheap case).
+    if a.len() == b.len() {
+        return a.cmp(b);
+    }
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
     if digits(a) && digits(b) {
         let a = a.trim_start_matches('0');
@@ -172,7 +176,7 @@ fn line_rules(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding>) {
 
 fn line_rule(r: &Rule, c: &Case, v: &Visit, l: &Line, out: &mut Vec<Finding>) {
     let f = l.f;
-    let item = item_label(l);
+    let item = crate::evidence::ItemLabel(l);
     let amt = f.det_item_fee_sumamt;
     match r.template {
         Template::Gender => {
@@ -302,21 +306,18 @@ fn suspension(k: &Knowledge, c: &Case, v: &Visit, l: &Line, out: &mut Vec<Findin
         if !applies(k, r, c, v, l.day) || !code_ok(r, l) {
             continue;
         }
-        let mut who: Vec<(&Code, &str)> = Vec::with_capacity(2);
-        match (&l.f.bilg_dr_codg, &v.m.atddr_no) {
-            (Some(b), a) => {
-                who.push((b, "开单医师"));
-                if let Some(a) = a
-                    .as_ref()
+        // The billing doctor, else the attending one (both with check_attending).
+        let who: [Option<(&Code, &str)>; 2] = match (&l.f.bilg_dr_codg, &v.m.atddr_no) {
+            (Some(b), a) => [
+                Some((b, "开单医师")),
+                a.as_ref()
                     .filter(|a| *a != b && r.params.check_attending == Some(true))
-                {
-                    who.push((a, "主治医师"));
-                }
-            }
-            (None, Some(a)) => who.push((a, "主治医师")),
-            (None, None) => {}
-        }
-        for (p, role) in who {
+                    .map(|a| (a, "主治医师")),
+            ],
+            (None, Some(a)) => [Some((a, "主治医师")), None],
+            (None, None) => [None, None],
+        };
+        for (p, role) in who.into_iter().flatten() {
             let Some(s) = k
                 .susp
                 .get(p.as_str())
@@ -362,34 +363,39 @@ fn duplicates(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding>) {
         if !k.scenario_ok(r.scenario, v.m, v.inst, c.psn) {
             continue;
         }
-        // Lines are in (time, serial) order, so the first of each (code, time, price) is the
-        // earliest serial: every later one is the duplicate.
-        let mut first: AHashMap<(&str, NaiveDateTime, Price), &Fee> = AHashMap::new();
-        for l in &v.lines {
-            if l.f.cnt.0 <= 0 || !code_ok(r, l) {
-                continue;
+        // Lines are in (time, serial) order: duplicates share a time, so only lines of one
+        // time are compared, and the first of each (code, price) has the earliest serial.
+        let ls = &v.lines;
+        let mut s = 0;
+        while s < ls.len() {
+            let mut e = s + 1;
+            while e < ls.len() && ls[e].f.fee_ocur_time == ls[s].f.fee_ocur_time {
+                e += 1;
             }
-            match first.entry((l.f.med_list_codg.as_str(), l.f.fee_ocur_time, l.f.pric)) {
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(l.f);
+            for j in s + 1..e {
+                let l = &ls[j];
+                if l.f.cnt.0 <= 0 || !code_ok(r, l) || !r.in_force(l.day) {
+                    continue;
                 }
-                std::collections::hash_map::Entry::Occupied(e) => {
-                    if !r.in_force(l.day) {
-                        continue;
-                    }
-                    let o = e.get();
-                    let amt = l.f.det_item_fee_sumamt;
-                    let text = format!(
-                        "同一就诊同一时间（{}）同一单价重复收费：{}，与明细 {} 重复，重复金额 {amt} 元。",
-                        format_datetime(l.f.fee_ocur_time),
-                        item_label(l),
-                        o.feedetl_sn
-                    );
-                    let d = json!({"first_feedetl_sn": o.feedetl_sn.as_str(), "pric": l.f.pric,
-                                   "fee_ocur_time": format_datetime(l.f.fee_ocur_time)});
-                    out.push(fee_finding(r, v, l.f, Some(amt), text, d));
-                }
+                let first = ls[s..j].iter().find(|o| {
+                    o.f.cnt.0 > 0
+                        && o.f.med_list_codg == l.f.med_list_codg
+                        && o.f.pric == l.f.pric
+                        && code_ok(r, o)
+                });
+                let Some(o) = first else { continue };
+                let amt = l.f.det_item_fee_sumamt;
+                let text = format!(
+                    "同一就诊同一时间（{}）同一单价重复收费：{}，与明细 {} 重复，重复金额 {amt} 元。",
+                    format_datetime(l.f.fee_ocur_time),
+                    item_label(l),
+                    o.f.feedetl_sn
+                );
+                let d = json!({"first_feedetl_sn": o.f.feedetl_sn.as_str(), "pric": l.f.pric,
+                               "fee_ocur_time": format_datetime(l.f.fee_ocur_time)});
+                out.push(fee_finding(r, v, l.f, Some(amt), text, d));
             }
+            s = e;
         }
     }
 }
@@ -462,9 +468,11 @@ fn exclusive(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding>) {
             if !r.in_force(l.day) {
                 continue;
             }
+            // DOMAIN.md §4.1 defines no suspect amount for a pair (which of the two is
+            // overcharged is a judgement); the line amount is given in the details.
             let amt = l.f.det_item_fee_sumamt;
             let text = format!(
-                "{}内与互斥项目 {} 同时收费：{}，金额 {amt} 元，应拒付后收取的一项。",
+                "{}内与互斥项目 {} 同时收费：{}，金额 {amt} 元，请核实应收取的一项。",
                 if day_only {
                     "同一日"
                 } else {
@@ -476,10 +484,10 @@ fn exclusive(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding>) {
                 ),
                 item_label(l)
             );
-            let d = json!({"period": if day_only { "day" } else { "visit" },
+            let d = json!({"period": if day_only { "day" } else { "visit" }, "line_amount": amt,
                            "partners": partners.iter().map(|p| json!({"feedetl_sn": p.f.feedetl_sn.as_str(),
                                "med_list_codg": p.f.med_list_codg.as_str()})).collect::<Vec<_>>()});
-            out.push(fee_finding(r, v, l.f, Some(amt), text, d));
+            out.push(fee_finding(r, v, l.f, None, text, d));
         }
     }
 }
@@ -882,7 +890,18 @@ fn concurrent(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
 }
 
 fn multi_source(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
+    // Fewer institutions in the whole history than the threshold: nothing can fire.
+    let mut insts: Vec<&str> = c
+        .visits
+        .iter()
+        .map(|v| v.m.fixmedins_code.as_str())
+        .collect();
+    insts.sort_unstable();
+    insts.dedup();
     for r in k.rules_of(Template::MultiSource) {
+        if insts.len() < r.params.min_institutions() {
+            continue;
+        }
         // (code, date, institution), deduplicated.
         let mut ev: Vec<(&str, NaiveDate, &str, bool)> = Vec::new();
         for v in &c.visits {
@@ -1057,7 +1076,7 @@ fn prescriptions(k: &Knowledge, c: &Case, rx: &dyn RxBook, out: &mut Vec<Finding
         let mut used: AHashMap<(&str, &str), Qty> = AHashMap::new();
         for (v, l) in lines {
             let f = l.f;
-            let item = item_label(l);
+            let item = crate::evidence::ItemLabel(l);
             let (unprescribed, why, d) = match f.hi_rxno.as_deref() {
                 None | Some("") => (
                     f.cnt,

@@ -102,6 +102,20 @@ pub(crate) fn visit_finding(
     x
 }
 
+/// `名称（编码）` of a line's item, formatted only when a finding is written.
+pub(crate) struct ItemLabel<'a>(pub &'a Line<'a>);
+
+impl std::fmt::Display for ItemLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.cat {
+            Some(e) if !e.med_list_name.is_empty() => {
+                write!(f, "{}（{}）", e.med_list_name, self.0.f.med_list_codg)
+            }
+            _ => write!(f, "{}（目录未收录）", self.0.f.med_list_codg),
+        }
+    }
+}
+
 /// `名称（编码）` of a line's item.
 pub(crate) fn item_label(l: &Line) -> String {
     match l.cat {

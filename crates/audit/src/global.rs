@@ -99,29 +99,52 @@ pub(crate) fn inventory(
     if rules.is_empty() {
         return Vec::new();
     }
-    let is_pharm = |c: &str| {
-        k.inst
-            .get(c)
-            .is_some_and(|i| i.fixmedins_type == FixmedinsType::Pharmacy)
-    };
-    let sold: AHashMap<Key, Qty> = fees
+    // Pharmacies by code; the sales are summed by sorting compact keys rather than merging hash
+    // maps (which would grow with the number of parallel splits).
+    let pharm: AHashMap<&str, u32> = k
+        .inst
+        .values()
+        .filter(|i| i.fixmedins_type == FixmedinsType::Pharmacy)
+        .map(|i| i.fixmedins_code.as_str())
+        .zip(0u32..)
+        .collect();
+    if pharm.is_empty() {
+        return Vec::new();
+    }
+    let mut sales: Vec<(u32, &str, i32, i64)> = fees
         .par_iter()
-        .filter(|f| is_pharm(&f.fixmedins_code))
-        .fold(AHashMap::new, |mut m: AHashMap<Key, Qty>, f| {
-            *m.entry((
-                f.fixmedins_code.as_str(),
+        .with_min_len(4096)
+        .filter_map(|f| {
+            let p = *pharm.get(f.fixmedins_code.as_str())?;
+            let m = YearMonth::of(f.fee_ocur_time.date());
+            Some((
+                p,
                 f.med_list_codg.as_str(),
-                YearMonth::of(f.fee_ocur_time.date()),
+                m.year * 12 + m.month as i32,
+                f.cnt.0,
             ))
-            .or_default() += f.cnt;
-            m
         })
-        .reduce(AHashMap::new, |mut a, b| {
-            for (key, q) in b {
-                *a.entry(key).or_default() += q;
-            }
-            a
-        });
+        .collect();
+    sales.par_sort_unstable_by(|a, b| (a.0, a.2, a.1).cmp(&(b.0, b.2, b.1)));
+    let code_of: Vec<&str> = {
+        let mut v = vec![""; pharm.len()];
+        for (c, i) in &pharm {
+            v[*i as usize] = c;
+        }
+        v
+    };
+    let mut sold: AHashMap<Key, Qty> = AHashMap::new();
+    for g in sales.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2 == b.2) {
+        let (p, code, m, _) = g[0];
+        let ym = YearMonth {
+            year: (m - 1).div_euclid(12),
+            month: ((m - 1).rem_euclid(12) + 1) as u32,
+        };
+        sold.insert(
+            (code_of[p as usize], code, ym),
+            Qty(g.iter().map(|x| x.3).sum()),
+        );
+    }
     let mut bought: AHashMap<Key, Qty> = AHashMap::new();
     for p in purc {
         *bought

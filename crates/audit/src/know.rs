@@ -23,8 +23,8 @@ pub(crate) struct Knowledge {
     pub line_by_code: Vec<Vec<u16>>,
     /// Line rules that carry their own limit: checked against codes missing from the catalog.
     pub line_uncat: Vec<u16>,
-    /// Per template: active rule indices.
-    by_template: AHashMap<Template, Vec<u16>>,
+    /// Per template (by discriminant): active rule indices.
+    by_template: Vec<Vec<u16>>,
     pub policy: Policy,
     pub kb: Option<KbIndex>,
 }
@@ -60,9 +60,9 @@ impl Knowledge {
             .filter(|r| stages.iter().any(|s| r.runs_at(*s)))
             .cloned()
             .collect();
-        let mut by_template: AHashMap<Template, Vec<u16>> = AHashMap::new();
+        let mut by_template: Vec<Vec<u16>> = vec![Vec::new(); Template::ALL.len()];
         for (i, r) in rules.iter().enumerate() {
-            by_template.entry(r.template).or_default().push(i as u16);
+            by_template[r.template as usize].push(i as u16);
         }
         let line_rules: Vec<u16> = (0..rules.len() as u16)
             .filter(|i| {
@@ -105,16 +105,14 @@ impl Knowledge {
 
     /// Active rules of a template, with their indices.
     pub fn rules_of(&self, t: Template) -> impl Iterator<Item = &Rule> {
-        self.by_template
-            .get(&t)
-            .into_iter()
-            .flatten()
+        self.by_template[t as usize]
+            .iter()
             .map(|i| &self.rules[*i as usize])
     }
 
     /// Whether any rule of the template is active.
     pub fn has(&self, t: Template) -> bool {
-        self.by_template.get(&t).is_some_and(|v| !v.is_empty())
+        !self.by_template[t as usize].is_empty()
     }
 
     /// Catalog index of a code.

@@ -129,6 +129,13 @@ pub fn audit(
     opts: &AuditOptions,
 ) -> AuditResult {
     let start = Instant::now();
+    // MEDFUND_AUDIT_TIMING=1 prints the phase times (for tuning; no effect on results).
+    let timing = std::env::var_os("MEDFUND_AUDIT_TIMING").is_some();
+    let phase = |what: &str| {
+        if timing {
+            eprintln!("  [audit] {what}: {:.3}s", start.elapsed().as_secs_f64());
+        }
+    };
     let kbi = kb.map(|kb| KbIndex::new(kb, &opts.kb_policy));
     let k = Knowledge::build(
         merged_catalog(&batch.catalog, kb),
@@ -148,6 +155,7 @@ pub fn audit(
         ..Default::default()
     };
 
+    phase("knowledge");
     // Visit index and person grouping.
     let mut visit_ix: AHashMap<&str, u32> = AHashMap::with_capacity(batch.mdtrt.len());
     for (i, m) in batch.mdtrt.iter().enumerate() {
@@ -185,34 +193,35 @@ pub fn audit(
     stats.lines_without_visit = fee_meta.par_iter().filter(|m| m.0 == NONE).count() as u64;
     stats.uncatalogued_lines = fee_meta.par_iter().filter(|m| m.1 == NONE).count() as u64;
 
-    let (visit_start, visit_lines) = group(batch.mdtrt.len(), fee_meta.iter().map(|m| m.0));
-    let (person_start, person_visits) = group(n_persons, visit_person.iter().copied());
-    let (diag_start, diag_rows) = group(
-        batch.mdtrt.len(),
-        batch
-            .diag
-            .iter()
-            .map(|d| visit_ix.get(d.mdtrt_id.as_str()).copied().unwrap_or(NONE)),
+    phase("index lines");
+    let fee_visit: Vec<u32> = fee_meta.par_iter().map(|m| m.0).collect();
+    let vkey = |id: &str| visit_ix.get(id).copied().unwrap_or(NONE);
+    let diag_visit: Vec<u32> = batch.diag.par_iter().map(|d| vkey(&d.mdtrt_id)).collect();
+    let setl_visit: Vec<u32> = batch.setl.par_iter().map(|s| vkey(&s.mdtrt_id)).collect();
+    let idv_person: Vec<u32> = batch
+        .idv
+        .par_iter()
+        .map(|i| psn_ix.get(i.psn_no.as_str()).copied().unwrap_or(NONE))
+        .collect();
+    let ((visit_start, visit_lines), (person_start, person_visits)) = rayon::join(
+        || group(batch.mdtrt.len(), &fee_visit),
+        || group(n_persons, &visit_person),
     );
-    let (setl_start, setl_rows) = group(
-        batch.mdtrt.len(),
-        batch
-            .setl
-            .iter()
-            .map(|s| visit_ix.get(s.mdtrt_id.as_str()).copied().unwrap_or(NONE)),
-    );
-    let (idv_start, idv_rows) = group(
-        n_persons,
-        batch
-            .idv
-            .iter()
-            .map(|i| psn_ix.get(i.psn_no.as_str()).copied().unwrap_or(NONE)),
+    let ((diag_start, diag_rows), ((setl_start, setl_rows), (idv_start, idv_rows))) = rayon::join(
+        || group(batch.mdtrt.len(), &diag_visit),
+        || {
+            rayon::join(
+                || group(batch.mdtrt.len(), &setl_visit),
+                || group(n_persons, &idv_person),
+            )
+        },
     );
     let mut rx: AHashMap<&str, Vec<&Rx>> = AHashMap::new();
     for r in &batch.rx {
         rx.entry(r.hi_rxno.as_str()).or_default().push(r);
     }
 
+    phase("group");
     let person = |p: usize| -> Vec<Finding> {
         let vs = &person_visits[person_start[p] as usize..person_start[p + 1] as usize];
         let mut visits: Vec<Visit> = vs
@@ -290,6 +299,7 @@ pub fn audit(
         },
         || global::inventory(&k, &batch.fee, &batch.inv_purc, &batch.inv_stock),
     );
+    phase("passes");
     findings.extend(trace);
     findings.extend(inv);
     sort_findings(&mut findings);
@@ -298,6 +308,7 @@ pub fn audit(
         s.findings += 1;
         s.amount += f.amount.unwrap_or_default();
     }
+    phase("sort");
     stats.persons = n_persons as u64;
     stats.elapsed = start.elapsed();
     AuditResult { findings, stats }
@@ -325,9 +336,9 @@ pub fn sort_findings(f: &mut [Finding]) {
 
 /// Counting sort: `(start offsets of n+1 groups, member indices grouped)` for a key per row;
 /// rows whose key is `u32::MAX` are left out. Members stay in row order.
-fn group(n: usize, keys: impl Iterator<Item = u32> + Clone) -> (Vec<u32>, Vec<u32>) {
+fn group(n: usize, keys: &[u32]) -> (Vec<u32>, Vec<u32>) {
     let mut start = vec![0u32; n + 1];
-    for k in keys.clone() {
+    for &k in keys {
         if k != u32::MAX {
             start[k as usize + 1] += 1;
         }
@@ -337,7 +348,7 @@ fn group(n: usize, keys: impl Iterator<Item = u32> + Clone) -> (Vec<u32>, Vec<u3
     }
     let mut pos = start.clone();
     let mut rows = vec![0u32; start[n] as usize];
-    for (i, k) in keys.enumerate() {
+    for (i, &k) in keys.iter().enumerate() {
         if k != u32::MAX {
             rows[pos[k as usize] as usize] = i as u32;
             pos[k as usize] += 1;
