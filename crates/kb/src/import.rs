@@ -1005,6 +1005,11 @@ impl Mapper<'_> {
         }
         if t.contains("年龄") {
             let mut l = self.age_limit(v, name, drug)?;
+            if note.contains("成人用法用量") {
+                self.notes.push(format!(
+                    "{name}：限定{v}，但说明注明药品说明书包含成人用法用量，成人使用的限年龄结果宜人工复核"
+                ));
+            }
             if drug && self.policy.age_from_text {
                 if let Limit::Age(a) = &mut l {
                     if a.label == "儿童" {

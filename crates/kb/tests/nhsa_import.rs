@@ -99,6 +99,10 @@ fn b1_drug_gender() {
 fn b1_drug_age() {
     let kb = one("b1-drug-age.xlsx");
     assert_eq!(counts(&kb), (282 + 4398, 4398, 4398, 0));
+    // Rows 134, 190, 227 say the label includes adult dosing: imported, with a remark each.
+    let notes = &kb.sources[0].notes;
+    assert_eq!(notes.len(), 3, "{notes:?}");
+    assert!(notes[0].starts_with("小儿复方磺胺嘧啶颗粒") && notes[0].contains("成人用法用量"));
     // 儿童清肺口服液 儿童 (no explicit range in its text): the policy's 0–14.
     assert_eq!(
         limit(&kb, "ZA04CAE0023010100166"),
