@@ -1,0 +1,589 @@
+//! API tests: every route needs a session (except login and the OpenAPI document), role and
+//! institution scope are enforced, CSRF protects cookie sessions, bad input gets a 4xx with a
+//! message and changes nothing, and the OpenAPI document lists exactly the routes served.
+//!
+//! One small demo city is generated, loaded, audited and given the demo users once; each test
+//! drives the router in-process.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use medfund_server::{api::ROUTES, AppState, Options};
+use medfund_store::{AuditRunInfo, Store};
+use serde_json::{json, Value};
+use std::sync::{Arc, OnceLock};
+use tower::ServiceExt;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    state: Arc<AppState>,
+    hospital: String,
+    other_hospital: String,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let city = dir.path().join("city");
+        let data = dir.path().join("data");
+        medfund_gen::generate(
+            &city,
+            &medfund_gen::GenConfig {
+                persons: 2000,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut store = Store::open(&data).unwrap();
+        store.load_batch(&city, &Default::default(), None).unwrap();
+        let batch = medfund_ingest::read_batch(&city, &Default::default())
+            .unwrap()
+            .batch;
+        let lib = medfund_audit::cli::load_rules(None, &Default::default()).unwrap();
+        let res = medfund_audit::audit(&batch, &lib, None, &Default::default());
+        assert!(!res.findings.is_empty());
+        store
+            .save_findings(
+                &AuditRunInfo {
+                    source: "test".into(),
+                    started_at: String::new(),
+                    finished_at: String::new(),
+                    rules: None,
+                    note: None,
+                },
+                &res.findings,
+            )
+            .unwrap();
+        // The hospital user belongs to the institution with the most findings, so scope tests
+        // have something to see and something to be refused.
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for f in &res.findings {
+            if let Some(c) = &f.fixmedins_code {
+                if c.starts_with('H') {
+                    *counts.entry(c.to_string()).or_default() += 1;
+                }
+            }
+        }
+        let mut by_n: Vec<_> = counts.into_iter().collect();
+        by_n.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        let hospital = by_n[0].0.clone();
+        let other_hospital = by_n[1].0.clone();
+        let pharmacy = batch
+            .fixmedins
+            .iter()
+            .find(|f| f.fixmedins_code.starts_with('P'))
+            .unwrap()
+            .fixmedins_code
+            .to_string();
+        medfund_workflow::auth::seed_demo_users(store.db(), &hospital, &pharmacy).unwrap();
+        // Register the findings of both hospitals for review, as the bureau's sampling would.
+        let pairs: Vec<_> = res
+            .findings
+            .iter()
+            .filter(|f| {
+                [&hospital, &other_hospital]
+                    .iter()
+                    .any(|h| f.fixmedins_code.as_deref() == Some(h.as_str()))
+            })
+            .take(40)
+            .map(|f| (f.clone(), "test".to_string()))
+            .collect();
+        {
+            let mut wf = medfund_workflow::Workflow::new(store.db(), Default::default()).unwrap();
+            let a = wf
+                .verify_login("auditor", "auditor@Medfund1", "test")
+                .unwrap();
+            wf.register_findings(&a, &pairs).unwrap();
+        }
+        drop(store);
+        let state = Arc::new(AppState::open(&data, &Options::default()).unwrap());
+        Fixture {
+            _dir: dir,
+            state,
+            hospital,
+            other_hospital,
+        }
+    })
+}
+
+struct Session {
+    cookie: String,
+    csrf: String,
+    token: String,
+}
+
+async fn call(
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    s: Option<&Session>,
+    csrf: bool,
+) -> (StatusCode, Value) {
+    let mut b = Request::builder().method(method).uri(path);
+    if let Some(s) = s {
+        b = b.header(header::COOKIE, &s.cookie);
+        if csrf {
+            b = b.header("x-csrf-token", &s.csrf);
+        }
+    }
+    let req = match body {
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string()))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    };
+    let res = medfund_server::app(fixture().state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn login(user: &str) -> Session {
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"username": user, "password": format!("{user}@Medfund1")}).to_string(),
+        ))
+        .unwrap();
+    let res = medfund_server::app(fixture().state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "login of {user}");
+    let set = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Secure"),
+        "{set}"
+    );
+    let cookie = set.split(';').next().unwrap().to_string();
+    let v: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    Session {
+        cookie,
+        csrf: v["csrf"].as_str().unwrap().into(),
+        token: v["token"].as_str().unwrap().into(),
+    }
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "1")
+        .replace("{code}", "H32010200001")
+        .replace("{psn_no}", "X")
+        .replace("{table}", "findings")
+}
+
+#[tokio::test]
+async fn every_route_requires_a_session() {
+    for r in ROUTES {
+        if r.who == "anyone" {
+            continue;
+        }
+        let (status, body) = call(
+            &r.method.to_uppercase(),
+            &concrete(r.path),
+            Some(json!({})),
+            None,
+            false,
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{} {} without a session",
+            r.method,
+            r.path
+        );
+        assert_eq!(body["error"], "unauthenticated");
+    }
+}
+
+#[tokio::test]
+async fn openapi_lists_exactly_the_routes() {
+    let (status, doc) = call("GET", "/api/v1/openapi.json", None, None, false).await;
+    assert_eq!(status, StatusCode::OK);
+    let paths = doc["paths"].as_object().unwrap();
+    let mut documented = 0;
+    for (p, ops) in paths {
+        for (m, _) in ops.as_object().unwrap() {
+            documented += 1;
+            assert!(
+                ROUTES.iter().any(|r| r.path == p && r.method == m),
+                "{m} {p} documented but not routed"
+            );
+        }
+    }
+    assert_eq!(documented, ROUTES.len(), "every route is documented once");
+    // Every documented route is really served: an unknown path gives the fallback 404 with
+    // error "not_found" and message 接口, a served one never does.
+    let (s, b) = call("GET", "/api/v1/nonexistent", None, None, false).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(b["message"].as_str().unwrap().contains("接口"));
+    let sess = login("auditor").await;
+    for r in ROUTES {
+        let (_, b) = call(
+            &r.method.to_uppercase(),
+            &concrete(r.path),
+            Some(json!({})),
+            Some(&sess),
+            true,
+        )
+        .await;
+        assert!(
+            !b["message"].as_str().unwrap_or("").contains("未找到：接口"),
+            "{} {} is not routed",
+            r.method,
+            r.path
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_is_refused_and_repeated_failures_lock_the_account() {
+    let bad = json!({"username": "partner", "password": "wrong"});
+    let (s, b) = call("POST", "/api/v1/auth/login", Some(bad.clone()), None, false).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(b["message"].as_str().unwrap().contains("登录失败"));
+    for _ in 0..10 {
+        call("POST", "/api/v1/auth/login", Some(bad.clone()), None, false).await;
+    }
+    // Locked now: even the right password is refused.
+    let good = json!({"username": "partner", "password": "partner@Medfund1"});
+    let (s, _) = call("POST", "/api/v1/auth/login", Some(good), None, false).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = call(
+        "POST",
+        "/api/v1/auth/login",
+        Some(json!({"username": "", "password": ""})),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn cookie_sessions_need_the_csrf_token_and_bearer_tokens_do_not() {
+    let s = login("auditor").await;
+    let body = json!({"title": "CSRF 测试", "summary": "x", "source": "referral"});
+    let (st, b) = call("POST", "/api/v1/cases", Some(body.clone()), Some(&s), false).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert!(b["message"].as_str().unwrap().contains("CSRF"));
+    // Bearer: no cookie, no CSRF needed.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/cases")
+        .header(header::AUTHORIZATION, format!("Bearer {}", s.token))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let res = medfund_server::app(fixture().state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    let status = res.status();
+    let text =
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).to_string();
+    assert_eq!(status, StatusCode::OK, "{text}");
+    // Logout ends the session.
+    let (st, _) = call("POST", "/api/v1/auth/logout", None, Some(&s), true).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = call("GET", "/api/v1/auth/me", None, Some(&s), false).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_hospital_sees_only_its_own_data() {
+    let f = fixture();
+    let s = login("hospital").await;
+    let (st, b) = call("GET", "/api/v1/findings?limit=1000", None, Some(&s), false).await;
+    assert_eq!(st, StatusCode::OK);
+    let items = b["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(items
+        .iter()
+        .all(|x| x["finding"]["fixmedins_code"] == f.hospital.as_str()));
+    // Another hospital's data: 404, never its content.
+    let (st, _) = call(
+        "GET",
+        &format!("/api/v1/findings?fixmedins_code={}", f.other_hospital),
+        None,
+        Some(&s),
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = call(
+        "GET",
+        &format!("/api/v1/institutions/{}", f.other_hospital),
+        None,
+        Some(&s),
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, b) = call("GET", "/api/v1/institutions", None, Some(&s), false).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(b["items"].as_array().unwrap().len(), 1);
+    // A finding of the other hospital by id: 404.
+    let chief = login("chief").await;
+    let (_, b) = call(
+        "GET",
+        &format!(
+            "/api/v1/findings?fixmedins_code={}&limit=1",
+            f.other_hospital
+        ),
+        None,
+        Some(&chief),
+        false,
+    )
+    .await;
+    let other_id = b["items"][0]["finding"]["finding_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, _) = call(
+        "GET",
+        &format!("/api/v1/findings/{other_id}"),
+        None,
+        Some(&s),
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = call(
+        "GET",
+        &format!("/api/v1/findings/{other_id}"),
+        None,
+        Some(&chief),
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    // Bureau-only pages are refused.
+    for p in [
+        "/api/v1/monitor",
+        "/api/v1/settlements",
+        "/api/v1/loads",
+        "/api/v1/persons/X",
+        "/api/v1/complaints",
+    ] {
+        let (st, _) = call("GET", p, None, Some(&s), false).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{p}");
+    }
+    // The review queue shows nothing still in internal review (the hospital is not told yet).
+    let (st, b) = call("GET", "/api/v1/reviews", None, Some(&s), false).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(b["total"], 0);
+    // Pre-check of another institution's visit is refused.
+    let visit = json!({"mdtrt_id": "M1", "psn_no": "P1", "fixmedins_code": f.other_hospital, "med_type": "11",
+        "begntime": "2025-03-01T08:00:00", "endtime": null, "diag_code": "J18.900", "dise_codg": null, "atddr_no": null,
+        "emer_flag": false, "refl_fixmedins_code": null});
+    let (st, _) = call(
+        "POST",
+        "/api/v1/precheck",
+        Some(json!({"visit": visit, "lines": []})),
+        Some(&s),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn review_procedure_over_http_with_two_people() {
+    let a = login("auditor").await;
+    let (_, b) = call(
+        "GET",
+        "/api/v1/reviews?state=pending&limit=1",
+        None,
+        Some(&a),
+        false,
+    )
+    .await;
+    let id = b["items"][0]["id"].as_i64().expect("a pending review");
+    // Bad input: nothing changes.
+    let (st, b) = call(
+        "POST",
+        &format!("/api/v1/reviews/{id}/first"),
+        Some(json!({"opinion": "maybe"})),
+        Some(&a),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(b["message"].as_str().unwrap().contains("confirm"));
+    let (_, d) = call(
+        "GET",
+        &format!("/api/v1/reviews/{id}"),
+        None,
+        Some(&a),
+        false,
+    )
+    .await;
+    assert_eq!(d["review"]["state"], "pending");
+    let (st, _) = call(
+        "POST",
+        &format!("/api/v1/reviews/{id}/first"),
+        Some(json!({"opinion": "confirm", "note": "成立"})),
+        Some(&a),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    // The auditor has no second-review permission at all; the reviewer does.
+    let (st, _) = call(
+        "POST",
+        &format!("/api/v1/reviews/{id}/second"),
+        Some(json!({"agree": true})),
+        Some(&a),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let r = login("reviewer").await;
+    let (st, b) = call(
+        "POST",
+        &format!("/api/v1/reviews/{id}/second"),
+        Some(json!({"agree": true, "note": "同意"})),
+        Some(&r),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["state"], "notified");
+    // A second "first review" is an invalid transition now.
+    let (st, b) = call(
+        "POST",
+        &format!("/api/v1/reviews/{id}/first"),
+        Some(json!({"opinion": "confirm", "note": "再次初审"})),
+        Some(&a),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{b}");
+}
+
+#[tokio::test]
+async fn dashboard_monitor_and_exports() {
+    let s = login("chief").await;
+    let (st, d) = call("GET", "/api/v1/dashboard", None, Some(&s), false).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(!d["findings_by_category"].as_array().unwrap().is_empty());
+    assert!(
+        d["trend"].as_array().unwrap().len() >= 12,
+        "a year of months"
+    );
+    let (st, _) = call(
+        "GET",
+        "/api/v1/monitor?month=2025-13",
+        None,
+        Some(&s),
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, m) = call(
+        "GET",
+        "/api/v1/monitor?month=2025-06",
+        None,
+        Some(&s),
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(m["month"], "2025-06");
+    let req = Request::builder()
+        .uri("/api/v1/export/findings")
+        .header(header::COOKIE, &s.cookie)
+        .body(Body::empty())
+        .unwrap();
+    let res = medfund_server::app(fixture().state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&bytes[..2], b"PK");
+    let (st, _) = call("GET", "/api/v1/export/passwords", None, Some(&s), false).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn precheck_flags_an_over_price_line() {
+    let s = login("chief").await;
+    let snap = fixture().state.snap();
+    // Any catalog item with a price cap: bill it at cap + 1 yuan.
+    let (psn, h) = snap
+        .history
+        .iter()
+        .find(|(_, h)| h.psn.is_some() && !h.visits.is_empty())
+        .unwrap();
+    let v = &h.visits[0];
+    let capped = {
+        let mut store = fixture().state.store.lock().unwrap();
+        store
+            .catalog()
+            .unwrap()
+            .into_iter()
+            .find(|c| {
+                c.pric_uplmt_amt.is_some()
+                    && c.lmt_gend.is_none()
+                    && c.lmt_age_min.is_none()
+                    && c.lmt_age_max.is_none()
+                    && c.lmt_hosp_lv.is_none()
+                    && c.lmt_med_type.is_none()
+                    && c.lmt_dise.is_empty()
+                    && c.max_cnt_day.is_none()
+                    && c.max_cnt_mdtrt.is_none()
+            })
+            .unwrap()
+    };
+    let cap = capped.pric_uplmt_amt.unwrap();
+    let pric = medfund_contract::Price(cap.0 + 1_000_000);
+    let line = json!({"feedetl_sn": "PC1", "mdtrt_id": "PCV1", "setl_id": "PCS1", "psn_no": psn.as_str(), "fixmedins_code": v.fixmedins_code.as_str(),
+        "fee_ocur_time": "2025-12-30T10:00:00", "med_list_codg": capped.med_list_codg.as_str(), "cnt": "2", "pric": pric.to_string(),
+        "det_item_fee_sumamt": medfund_contract::Qty::from_units(2).times(pric).to_string(), "bilg_dr_codg": null, "hi_rxno": null, "drug_trac_codg": []});
+    let visit = json!({"mdtrt_id": "PCV1", "psn_no": psn.as_str(), "fixmedins_code": v.fixmedins_code.as_str(), "med_type": "11",
+        "begntime": "2025-12-30T09:00:00", "endtime": null, "diag_code": v.diag_code.as_str(), "dise_codg": null, "atddr_no": null,
+        "emer_flag": false, "refl_fixmedins_code": null});
+    let (st, b) = call(
+        "POST",
+        "/api/v1/precheck",
+        Some(json!({"visit": visit, "lines": [line]})),
+        Some(&s),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let f = b["findings"].as_array().unwrap();
+    let over: Vec<_> = f.iter().filter(|x| x["category"] == "over_price").collect();
+    assert_eq!(over.len(), 1, "{b}");
+    // (pric − cap) × cnt = 1.00 × 2 = 2.00 yuan.
+    assert_eq!(over[0]["amount"], "2.00");
+    // Malformed body → 4xx, clear message.
+    let (st, _) = call(
+        "POST",
+        "/api/v1/precheck",
+        Some(json!({"visit": 1})),
+        Some(&s),
+        true,
+    )
+    .await;
+    assert!(st.is_client_error());
+}
