@@ -1052,8 +1052,14 @@ fn stage<R: ClaimRecord>(
     let trace = Trace::new(t);
     let hashes = keys::hash_rows(rows);
     trace.at("hash");
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.par_sort_unstable_by_key(|&i| (hashes[i as usize].0, i));
+    // Sort (key high, key low, row) triples in place: contiguous, so no cache miss per
+    // comparison; the same order as sorting by the 128-bit key, first row first.
+    let mut order: Vec<(u64, u64, u32)> = hashes
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| ((k >> 64) as u64, *k as u64, i as u32))
+        .collect();
+    order.par_sort_unstable();
 
     let report_q = std::cell::Cell::new(0u64);
     let quarantine_row = |i: usize, zh: String, en: String| -> QuarantineRow {
@@ -1075,11 +1081,11 @@ fn stage<R: ClaimRecord>(
     let mut probe_rows: Vec<u32> = Vec::with_capacity(n);
     let mut g = 0;
     while g < n {
-        let first = order[g] as usize;
+        let first = order[g].2 as usize;
         let (k, c) = hashes[first];
         let mut h = g + 1;
-        while h < n && hashes[order[h] as usize].0 == k {
-            let i = order[h] as usize;
+        while h < n && (order[h].0, order[h].1) == (order[g].0, order[g].1) {
+            let i = order[h].2 as usize;
             if hashes[i].1 == c {
                 report.skipped += 1;
             } else {
