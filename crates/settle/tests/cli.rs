@@ -79,6 +79,23 @@ fn budget_from_csv_round_trip_with_storage_approval_and_excel() {
         x.len() > 1000 && x.starts_with(b"PK"),
         "an xlsx is a zip file"
     );
+    // The sheet reads back with its title, Chinese headers, lines and the exact totals row.
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let r = wb.worksheet_range("总额结算").unwrap();
+    let cell = |row: u32, col: u32| r.get_value((row, col)).cloned().unwrap_or(Data::Empty);
+    assert_eq!(
+        cell(0, 0),
+        Data::String("2024 年度定点医疗机构医保基金总额控制年终结算表".into())
+    );
+    assert_eq!(cell(2, 0), Data::String("机构编码".into()));
+    assert_eq!(cell(2, 15), Data::String("年度应拨付".into()));
+    assert_eq!(cell(3, 0), Data::String("H33060400001".into()));
+    assert_eq!(cell(3, 8), Data::String("部分达标".into()));
+    assert_eq!(cell(3, 13), Data::Float(20000.0));
+    assert_eq!(cell(3, 15), Data::Float(1280000.0));
+    assert_eq!(cell(6, 0), Data::String("合计".into()));
+    assert_eq!(cell(6, 15), Data::Float(2375200.0));
 
     // The run is stored as a draft and goes through the approval chain.
     let mut store = medfund_store::Store::open(&data).unwrap();
@@ -245,7 +262,24 @@ fn drg_from_csv_writes_institutions_cases_and_groups() {
         g.contains("GZ13,15,10000.00,57.1429,0,2,9,6333.33,0.6333,"),
         "{g}"
     );
-    assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    assert_eq!(wb.sheet_names(), vec!["机构结算", "病组点数表", "结算参数"]);
+    let r = wb.worksheet_range("机构结算").unwrap();
+    let cell = |row: u32, col: u32| r.get_value((row, col)).cloned().unwrap_or(Data::Empty);
+    assert_eq!(cell(2, 3), Data::String("总点数".into()));
+    assert_eq!(cell(3, 4), Data::Float(237126.32));
+    assert_eq!(cell(5, 0), Data::String("合计".into()));
+    assert_eq!(cell(5, 2), Data::Float(24.0));
+    assert_eq!(cell(5, 4), Data::Float(400000.0));
+    let p = wb.worksheet_range("结算参数").unwrap();
+    let v = (1..20)
+        .find(|&i| p.get_value((i, 0)) == Some(&Data::String("点数单价 V（元）".into())))
+        .unwrap();
+    assert_eq!(
+        p.get_value((v, 1)),
+        Some(&Data::String("167.665028".into()))
+    );
 
     let mut store = medfund_store::Store::open(d.path()).unwrap();
     let runs = medfund_settle::runs::list_runs(store.db(), &Default::default()).unwrap();
