@@ -4,7 +4,8 @@
 //! visit, average cost per inpatient stay, lines per visit, drug share — over the institutions
 //! that have a value: robust z = (x − median) ÷ (1.4826 × MAD), MAD = median |x − median|.
 //! Flagged when z > 3.5 and x > 1.5 × median. A group whose MAD is 0 raises no alarm: with no
-//! spread among peers any difference would give an infinite z.
+//! spread among peers any difference would give an infinite z. A value resting on fewer than
+//! `min_cases` cases (default 10) takes no part, neither as a peer nor as a candidate.
 
 use crate::indicators::{
     institution_indicators_with, median, Indicator, InstitutionIndicators, Unit,
@@ -50,6 +51,9 @@ pub fn outliers_from_indicators(
     for &ind in OUTLIER_INDICATORS {
         let mut groups: BTreeMap<PeerGroup, Vec<(usize, f64)>> = BTreeMap::new();
         for (k, r) in rows.iter().enumerate() {
+            if cases(r, ind) < p.min_cases {
+                continue;
+            }
             if let (Some(g), Some(v)) = (r.peer_group, r.get(ind).value) {
                 groups.entry(g).or_default().push((k, v));
             }
@@ -85,6 +89,15 @@ pub fn outliers_from_indicators(
     }
     out.sort_by(|a, b| (&a.fixmedins_code, &a.rule_id).cmp(&(&b.fixmedins_code, &b.rule_id)));
     out
+}
+
+/// How many cases an institution's value of an outlier indicator rests on.
+fn cases(r: &InstitutionIndicators, ind: Indicator) -> u64 {
+    match ind {
+        Indicator::AvgCostOpt => r.stats.opt_visits,
+        Indicator::AvgCostIpt => r.stats.ipt_fee_stays,
+        _ => r.stats.fee_visits,
+    }
 }
 
 /// Formats an indicator value for a Chinese sentence.

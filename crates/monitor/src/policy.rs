@@ -91,6 +91,10 @@ pub struct OutlierPolicy {
     pub mad_scale: f64,
     /// Severity (1–4) of the findings.
     pub severity: u8,
+    /// An institution's value takes part (as a peer and as a candidate) only when it rests on at
+    /// least this many cases (outpatient visits, inpatient stays, visits with fee lines): an
+    /// average of two or three stays is noise, not a signal.
+    pub min_cases: u64,
 }
 
 impl Default for OutlierPolicy {
@@ -100,6 +104,7 @@ impl Default for OutlierPolicy {
             median_multiple: 1.5,
             mad_scale: 1.4826,
             severity: 2,
+            min_cases: 10,
         }
     }
 }

@@ -5,7 +5,7 @@ use medfund_monitor::cli::{run, MonitorArgs};
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Five tertiary hospitals, one outpatient visit per person; the fifth bills 400.00 a visit
+/// Five tertiary hospitals, ten outpatient visits each; the fifth bills 400.00 a visit
 /// against 100–120 elsewhere. Fund months for the employee fund.
 fn write_batch(dir: &Path) {
     let mut fixmedins =
@@ -22,28 +22,16 @@ fn write_batch(dir: &Path) {
     for (k, a) in amounts.iter().enumerate() {
         let h = format!("H3301020000{}", k + 1);
         writeln!(fixmedins, "{h},第{}医院,1,1,330102", k + 1).unwrap();
-        for v in 0..3 {
+        for v in 0..10 {
             let id = format!("M{k}{v}");
             let p = format!("P{k}{v}");
-            writeln!(psn, "{p},1,1980-05-0{},310", v + 1).unwrap();
-            writeln!(
-                mdtrt,
-                "{id},{p},{h},11,2024-03-0{} 09:00:00,,J06.900",
-                v + 1
-            )
-            .unwrap();
-            writeln!(
-                setl,
-                "S{id},{id},{p},{h},2024-03-0{} 10:00:00,{a},50.00",
-                v + 1
-            )
-            .unwrap();
-            writeln!(
-                fee,
-                "1,{id},S{id},{p},{h},2024-03-0{} 09:10:00,003105050010000,1,{a},{a}",
-                v + 1
-            )
-            .unwrap();
+            let d = v + 1;
+            writeln!(psn, "{p},1,1980-05-{d:02},310").unwrap();
+            writeln!(mdtrt, "{id},{p},{h},11,2024-03-{d:02} 09:00:00,,J06.900").unwrap();
+            writeln!(setl, "S{id},{id},{p},{h},2024-03-{d:02} 10:00:00,{a},50.00").unwrap();
+            let line =
+                format!("1,{id},S{id},{p},{h},2024-03-{d:02} 09:10:00,003105050010000,1,{a},{a}");
+            writeln!(fee, "{line}").unwrap();
         }
     }
     let mut fund = String::from("insutype,month,income,expense,balance\n");
@@ -91,8 +79,8 @@ fn report_from_the_store_and_from_a_batch() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["schema"], "medfund.monitor.monthly/1");
     assert_eq!(v["month"], "2024-03");
-    assert_eq!(v["summary"]["visits"], 15);
-    assert_eq!(v["summary"]["fund_spending"], "750.00");
+    assert_eq!(v["summary"]["visits"], 50);
+    assert_eq!(v["summary"]["fund_spending"], "2500.00");
     let outliers = v["outliers"].as_array().unwrap();
     assert_eq!(outliers.len(), 1);
     assert_eq!(outliers[0]["fixmedins_code"], "H33010200005");
@@ -101,7 +89,7 @@ fn report_from_the_store_and_from_a_batch() {
     let fund = &v["fund"]["funds"][0]["latest"];
     assert_eq!(fund["band"], "risk");
     assert!((fund["months_payable"].as_f64().unwrap() - 2300.0 / 700.0).abs() < 1e-9);
-    assert_eq!(v["top_persons"].as_array().unwrap().len(), 15);
+    assert_eq!(v["top_persons"].as_array().unwrap().len(), 30);
     assert_eq!(v["top_persons"][0]["psn_no"], "P40");
     let bytes = std::fs::read(&xlsx).unwrap();
     assert_eq!(&bytes[..2], b"PK", "an xlsx file is a zip archive");

@@ -36,8 +36,13 @@ fn group(b: &mut Batch, lv: u8, first: usize, amounts: &[&str]) -> Vec<String> {
     codes
 }
 
+/// The hand-worked groups have one visit per institution: no case floor.
+fn policy() -> Policy {
+    Policy::from_toml_str("[outlier]\nmin_cases = 1\n").unwrap()
+}
+
 fn run(b: &Batch) -> Vec<Finding> {
-    provider_outliers(&MonitorInput::from_batch(b), march(), &Policy::default())
+    provider_outliers(&MonitorInput::from_batch(b), march(), &policy())
 }
 
 #[test]
@@ -200,12 +205,59 @@ fn monthly_report_carries_the_outliers_and_months_differ_in_ids() {
     let april = provider_outliers(
         &MonitorInput::from_batch(&b2),
         Period::month(YearMonth::parse("2024-04").unwrap()),
-        &Policy::default(),
+        &policy(),
     );
     assert_eq!(april.len(), 1);
     assert_ne!(april[0].finding_id, r.outliers[0].finding_id);
     // Over the whole span of a batch (what the audit uses) the rule id carries the span.
     let span = input.claim_months().unwrap();
-    let f = provider_outliers(&input, span, &Policy::default());
+    let f = provider_outliers(&input, span, &policy());
     assert_eq!(f[0].rule_id, "provider_outlier.avg_cost_opt.2024-03");
+}
+
+#[test]
+fn values_on_too_few_cases_take_no_part() {
+    // Five clinics with 10 visits each (100, 100, 110, 120 and 400 a visit) and a sixth with 9
+    // visits of 1000: below the floor of 10 cases it is neither flagged nor a peer, so the
+    // median stays 110 and the 400 clinic is flagged as before.
+    let mut b = Batch::default();
+    let amounts = ["100", "100", "110", "120", "400", "1000"];
+    for (k, a) in amounts.iter().enumerate() {
+        let code = format!("H330102{:05}", k + 1);
+        b.fixmedins.push(inst(
+            &code,
+            &format!("机构{}", k + 1),
+            FixmedinsType::Medical,
+            Some(1),
+        ));
+        let n = if k == 5 { 9 } else { 10 };
+        for v in 0..n {
+            add_opt_visit(
+                &mut b,
+                &format!("V{k}-{v}"),
+                &format!("P{k}-{v}"),
+                &code,
+                "2024-03-05",
+                a,
+            );
+        }
+    }
+    let f = provider_outliers(&MonitorInput::from_batch(&b), march(), &Policy::default());
+    let flagged: Vec<&str> = f
+        .iter()
+        .map(|f| f.fixmedins_code.as_deref().unwrap())
+        .collect();
+    assert_eq!(flagged, vec!["H33010200005"]);
+    assert_eq!(f[0].evidence.details["peer_count"], 5);
+    assert_eq!(f[0].evidence.details["peer_median"], "110.00");
+    // With a floor of 9 the sixth clinic joins: median (110 + 120) ÷ 2 = 115, deviations
+    // 15, 15, 5, 5, 285, 885 → MAD 15; both 400 (z 12.8) and 1000 (z 39.8) are flagged.
+    let p = Policy::from_toml_str("[outlier]\nmin_cases = 9\n").unwrap();
+    let f = provider_outliers(&MonitorInput::from_batch(&b), march(), &p);
+    let flagged: Vec<&str> = f
+        .iter()
+        .map(|f| f.fixmedins_code.as_deref().unwrap())
+        .collect();
+    assert_eq!(flagged, vec!["H33010200005", "H33010200006"]);
+    assert_eq!(f[0].evidence.details["peer_median"], "115.00");
 }
