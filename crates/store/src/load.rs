@@ -236,8 +236,15 @@ impl LoadLock {
             }
         }
     }
-    /// The lock, or an error telling the user another load is running.
+    /// The lock, or an error telling the user another load is running. Waits up to five
+    /// seconds first, since opening a store holds the lock for a moment to sweep.
     pub fn acquire(data: &Path) -> Result<LoadLock, StoreError> {
+        for _ in 0..100 {
+            if let Some(l) = LoadLock::try_acquire(data)? {
+                return Ok(l);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         LoadLock::try_acquire(data)?.ok_or_else(|| {
             StoreError::Busy(format!(
                 "数据目录 {} 正在被另一个加载任务使用，请等待其结束后重试 / another load is running on {}; wait for it to finish and retry",
