@@ -440,6 +440,10 @@ impl Workflow<'_> {
         let h = dt(horizon);
         for r in self.db.query("SELECT * FROM wf_review WHERE due_at IS NOT NULL AND due_at < $1 AND state NOT IN ('decided', 'dismissed')", &[h.as_str().into()])? {
             let st = r.text_of("state");
+            // Institutions are not told about suspects still in internal review.
+            if !actor.is_bureau() && matches!(st.as_str(), "pending" | "first_reviewed") {
+                continue;
+            }
             let label = review::ReviewState::parse(&st).map(|s| s.zh()).unwrap_or("");
             let resp = match st.as_str() {
                 "notified" => r.opt_text_of("fixmedins_code"),
@@ -452,8 +456,21 @@ impl Workflow<'_> {
             let st = r.text_of("state");
             push("case", &r, parse_dt(&r.text_of("due_at")), st, r.opt_text_of("assigned_to"), format!("案件 {}", r.text_of("case_no")));
         }
-        for r in self.db.query("SELECT * FROM wf_complaint WHERE due_at IS NOT NULL AND due_at < $1 AND state = 'received'", &[h.as_str().into()])? {
-            push("complaint", &r, parse_dt(&r.text_of("due_at")), "received".into(), None, format!("投诉举报 {}", r.text_of("complaint_no")));
+        // Complaints (often about the institution itself) are for bureau staff only.
+        let complaints = if actor.is_bureau() {
+            self.db.query("SELECT * FROM wf_complaint WHERE due_at IS NOT NULL AND due_at < $1 AND state = 'received'", &[h.as_str().into()])?
+        } else {
+            vec![]
+        };
+        for r in complaints {
+            push(
+                "complaint",
+                &r,
+                parse_dt(&r.text_of("due_at")),
+                "received".into(),
+                None,
+                format!("投诉举报 {}", r.text_of("complaint_no")),
+            );
         }
         let today = util::d(horizon.date());
         for r in self.db.query(

@@ -296,6 +296,10 @@ fn appeal_window_and_overdue(db: &mut Db, dir: &Path) {
         .total,
         1
     );
+    assert!(
+        wf.overdue(&hosp, false).unwrap().is_empty(),
+        "internal review steps are not shown to the institution"
+    );
     // Due soon: 2 days ahead.
     wf.set_now(at("2025-03-08 09:00:01"));
     assert!(wf.overdue(&aud, false).unwrap().is_empty());
