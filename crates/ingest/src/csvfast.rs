@@ -146,6 +146,9 @@ fn field_count(got: usize, want: usize) -> Problem {
     )
 }
 
+/// (end of the record's content, start of the next record, line breaks inside quotes).
+pub(crate) type Parsed = Result<(usize, usize, u64), Broken>;
+
 /// Parses one RFC 4180 record starting at `pos`, pushing its fields. Returns the end of the
 /// record's content (before `\r\n`), the start of the next record, and how many line breaks
 /// quoted fields contained.
@@ -153,7 +156,7 @@ pub(crate) fn parse_record<'a>(
     text: &'a str,
     mut pos: usize,
     fields: &mut Vec<Cow<'a, str>>,
-) -> Result<(usize, usize, u64), Broken> {
+) -> Parsed {
     let b = text.as_bytes();
     let n = b.len();
     let mut nl = 0u64;
@@ -618,7 +621,7 @@ fn stream<R: Record, S: Read + Send>(
 mod tests {
     use super::*;
 
-    fn rec(s: &str) -> (Vec<String>, Result<(usize, usize, u64), Broken>) {
+    fn rec(s: &str) -> (Vec<String>, Parsed) {
         let mut f = Vec::new();
         let r = parse_record(s, 0, &mut f);
         (f.iter().map(|x| x.to_string()).collect(), r)

@@ -46,6 +46,21 @@ fn cell<'a>(col: &'static str, raw: &'a RawValue) -> Result<(Cow<'a, str>, bool)
     }
 }
 
+/// One JSON object line, keyed by column name.
+enum Obj<'a> {
+    Borrowed(HashMap<&'a str, &'a RawValue>),
+    Owned(HashMap<String, &'a RawValue>),
+}
+
+impl<'a> Obj<'a> {
+    fn get(&self, k: &str) -> Option<&'a RawValue> {
+        match self {
+            Obj::Borrowed(m) => m.get(k).copied(),
+            Obj::Owned(m) => m.get(k).copied(),
+        }
+    }
+}
+
 /// Fills `vals`/`numeric` in spec order from one JSON object line.
 fn parse_line<'a>(
     line: &'a str,
@@ -61,21 +76,13 @@ fn parse_line<'a>(
         )
     };
     // Borrowed keys are the rule; a key written with escapes needs the owned form.
-    let owned: HashMap<String, &'a RawValue>;
-    let borrowed: HashMap<&'a str, &'a RawValue>;
-    let get: Box<dyn Fn(&str) -> Option<&'a RawValue> + '_> = match serde_json::from_str(line) {
-        Ok(m) => {
-            borrowed = m;
-            Box::new(|k| borrowed.get(k).copied())
-        }
-        Err(_) => {
-            owned = serde_json::from_str(line).map_err(invalid)?;
-            Box::new(|k| owned.get(k).copied())
-        }
+    let obj = match serde_json::from_str(line) {
+        Ok(m) => Obj::Borrowed(m),
+        Err(_) => Obj::Owned(serde_json::from_str(line).map_err(invalid)?),
     };
     vals.clear();
     for (i, c) in spec.columns.iter().enumerate() {
-        match get(c.name) {
+        match obj.get(c.name) {
             None => {
                 vals.push(Cow::Borrowed(""));
                 numeric[i] = false;

@@ -112,20 +112,35 @@ fn fee_csv_throughput() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000_000);
-    let dir =
-        tempfile::tempdir_in(std::env::var("MEDFUND_BENCH_DIR").unwrap_or_else(|_| "/tmp".into()))
+    // MEDFUND_BENCH_REUSE=DIR keeps the generated batch in DIR across runs (for profiling).
+    let tmp;
+    let dir: &std::path::Path = match std::env::var_os("MEDFUND_BENCH_REUSE") {
+        Some(d) => {
+            std::fs::create_dir_all(&d).unwrap();
+            Box::leak(std::path::PathBuf::from(d).into_boxed_path())
+        }
+        None => {
+            tmp = tempfile::tempdir_in(
+                std::env::var("MEDFUND_BENCH_DIR").unwrap_or_else(|_| "/tmp".into()),
+            )
             .unwrap();
+            tmp.path()
+        }
+    };
     let t = Instant::now();
-    let bytes = write_batch(dir.path(), lines);
+    let bytes = match std::fs::metadata(dir.join("fee.csv")) {
+        Ok(m) if std::env::var_os("MEDFUND_BENCH_REUSE").is_some() => m.len(),
+        _ => write_batch(dir, lines),
+    };
     eprintln!(
-        "generated {lines} fee lines ({:.0} MB) in {:.1}s",
+        "batch of {lines} fee lines ({:.0} MB) ready in {:.1}s",
         bytes as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
     for threads in [0, 1] {
         let (t, cpu) = (Instant::now(), cpu_secs());
         let ing = read_batch(
-            dir.path(),
+            dir,
             &Options {
                 threads,
                 ..Options::default()
@@ -151,7 +166,7 @@ fn fee_csv_throughput() {
     }
     let (t, cpu) = (Instant::now(), cpu_secs());
     let fee_only = medfund_ingest::read_table_file(
-        &dir.path().join("fee.csv"),
+        &dir.join("fee.csv"),
         medfund_contract::schema::Table::Fee,
         &Options::default(),
     )
