@@ -632,8 +632,8 @@ fn stored_point_settlement(
             }),
         }
     }
-    let total_cost: Fen = gl.iter().map(|g| Fen(g.mean_cost.0 * g.cases as i64)).sum();
     let cases = run.cases.unwrap_or_default();
+    let total_cost = run.total_cost.unwrap_or_default();
     PointSettlement {
         budget: run.budget.unwrap_or_default(),
         cases,

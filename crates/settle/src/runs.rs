@@ -30,9 +30,10 @@ use medfund_db::{Db, DbError, Row, Value};
 use serde::{Deserialize, Serialize};
 
 /// Schema of the settlement tables (component `settle`). Shipped migrations are never edited.
-pub const MIGRATIONS: &[(u32, &str)] = &[(
-    1,
-    "CREATE TABLE settle_run (
+pub const MIGRATIONS: &[(u32, &str)] = &[
+    (
+        1,
+        "CREATE TABLE settle_run (
         id {{ID}},
         kind TEXT NOT NULL,
         year BIGINT NOT NULL,
@@ -109,7 +110,10 @@ pub const MIGRATIONS: &[(u32, &str)] = &[(
         reason TEXT
     );
     CREATE INDEX settle_status_log_run ON settle_status_log (run_id);",
-)];
+    ),
+    // The point settlement's total case cost, so an exported stored run shows M exactly.
+    (2, "ALTER TABLE settle_run ADD COLUMN total_cost BIGINT"),
+];
 
 /// Errors of the run store, each saying what to do.
 #[derive(Debug, thiserror::Error)]
@@ -248,6 +252,8 @@ pub struct RunInfo {
     pub total_points: Option<Points>,
     pub cases: Option<u64>,
     pub residual: Option<Fen>,
+    /// Σ cost of the cases (DRG/DIP).
+    pub total_cost: Option<Fen>,
     pub params: serde_json::Value,
 }
 
@@ -269,10 +275,10 @@ pub fn store_run(db: &mut Db, meta: &RunMeta, data: RunData) -> Result<i64> {
     migrate(db)?;
     let now = medfund_db::now_text();
     db.transaction(|db| -> Result<i64> {
-        let (institutions, total, budget, v, pts, cases, residual) = match data {
+        let (institutions, total, budget, v, pts, cases, residual, cost) = match data {
             RunData::Budget(lines) => {
                 let t = crate::budget::totals(lines);
-                (lines.len() as i64, t.payable, None, None, None, None, None)
+                (lines.len() as i64, t.payable, None, None, None, None, None, None)
             }
             RunData::Points(_, r) => (
                 r.institutions.len() as i64,
@@ -282,12 +288,13 @@ pub fn store_run(db: &mut Db, meta: &RunMeta, data: RunData) -> Result<i64> {
                 Some(r.total_points.0),
                 Some(r.cases as i64),
                 Some(r.residual.0),
+                Some(r.total_cost.0),
             ),
         };
         let row = db.query_one(
             "INSERT INTO settle_run (kind, year, status, created_at, created_by, status_at, status_by, source, \
-             institutions, total_payable, budget, point_value, total_points, cases, residual, params) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+             institutions, total_payable, budget, point_value, total_points, cases, residual, params, total_cost) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
             &[
                 data.kind().into(),
                 (meta.year as i64).into(),
@@ -305,6 +312,7 @@ pub fn store_run(db: &mut Db, meta: &RunMeta, data: RunData) -> Result<i64> {
                 cases.into(),
                 residual.into(),
                 meta.params.to_string().into(),
+                cost.into(),
             ],
         )?;
         let id = row.int(0);
@@ -389,7 +397,7 @@ pub fn store_run(db: &mut Db, meta: &RunMeta, data: RunData) -> Result<i64> {
 
 const RUN_COLUMNS: &str =
     "id, kind, year, status, created_at, created_by, status_at, status_by, submitted_by, source, \
-     institutions, total_payable, budget, point_value, total_points, cases, residual, params";
+     institutions, total_payable, budget, point_value, total_points, cases, residual, params, total_cost";
 
 fn run_of(r: &Row) -> Result<RunInfo> {
     let status = r.text_of("status");
@@ -412,6 +420,7 @@ fn run_of(r: &Row) -> Result<RunInfo> {
         total_points: r.opt_int_of("total_points").map(Points),
         cases: r.opt_int_of("cases").map(|c| c as u64),
         residual: r.opt_int_of("residual").map(Fen),
+        total_cost: r.opt_int_of("total_cost").map(Fen),
         params: serde_json::from_str(&r.text_of("params")).unwrap_or(serde_json::Value::Null),
     })
 }
@@ -737,6 +746,9 @@ mod tests {
             (run2.point_value, run2.total_points, run2.cases),
             (Some(r.point_value), Some(r.total_points), Some(5))
         );
+        // Costs 100 + 101 + 102 + 103 + 104 yuan.
+        assert_eq!(run2.total_cost, Some(Fen::from_yuan(510)));
+        assert_eq!(get_run(db, id).unwrap().total_cost, None);
 
         let all = list_runs(db, &RunFilter::default()).unwrap();
         assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), vec![id2, id]);
