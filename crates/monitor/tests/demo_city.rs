@@ -42,7 +42,6 @@ fn the_planted_outlier_and_no_other() {
     );
 
     // Every month's report flags it, and nobody else.
-    let mut extra: Vec<String> = Vec::new();
     for m in 1..=12 {
         let month = YearMonth {
             year: 2025,
@@ -64,5 +63,4 @@ fn the_planted_outlier_and_no_other() {
                 .collect::<Vec<_>>()
         );
     }
-    assert!(extra.is_empty(), "{}", extra.join("\n"));
 }
