@@ -127,7 +127,7 @@ pub fn run(data: &Path, a: &DemoArgs) -> anyhow::Result<()> {
             "智能审核（全量规则，结果入库待审） / auditing every line, findings stored for review",
             vec![
                 s("audit"),
-                s("--store"),
+                city.display().to_string(),
                 s("--out"),
                 data.join("findings.jsonl").display().to_string(),
             ],
@@ -193,6 +193,10 @@ pub fn run(data: &Path, a: &DemoArgs) -> anyhow::Result<()> {
         for (i, st) in steps.iter().enumerate() {
             eprintln!("\n== [{}/{}] {}", i + 1, n, st.title);
             medfund_env(data, &st.args, &st.env)?;
+            if st.args.first().map(String::as_str) == Some("audit") {
+                let n = store_findings(data, &data.join("findings.jsonl"))?;
+                eprintln!("疑点已入库待审 / {n} findings stored for review");
+            }
         }
         std::fs::write(
             &ready,
@@ -308,4 +312,34 @@ fn csv_rows(path: &Path) -> anyhow::Result<CsvRows> {
         lines,
         cur: Vec::new(),
     })
+}
+
+/// Keeps the audit's findings in the store, where the review workflow and the UI read them.
+fn store_findings(data: &Path, file: &Path) -> anyhow::Result<usize> {
+    use std::io::BufRead;
+    let mut findings = Vec::new();
+    let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let finding: medfund_contract::Finding =
+            serde_json::from_str(&line).with_context(|| format!("{} line {}: not a finding", file.display(), i + 1))?;
+        findings.push(finding);
+    }
+    let mut store = medfund_store::Store::open(data).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store
+        .save_findings(
+            &medfund_store::AuditRunInfo {
+                source: file.display().to_string(),
+                started_at: String::new(),
+                finished_at: String::new(),
+                rules: None,
+                note: Some("medfund demo".into()),
+            },
+            &findings,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(findings.len())
 }
