@@ -141,7 +141,7 @@ pub fn report(kb: &KnowledgeBase) -> String {
     let mut out = format!("知识库版本 / version {}\n", kb.version);
     out.push_str(&table(
         &rows,
-        &[false, false, false, true, true, true, true],
+        &[false, false, false, false, true, true, true, true],
     ));
     let unmapped: Vec<_> = kb
         .sources
@@ -304,6 +304,42 @@ fn run_show(data: &Path, code: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn report_table_columns_line_up() {
+        let src = |file: &str, unmapped: usize| crate::SourceInfo {
+            file: file.into(),
+            batch: "b8-1".into(),
+            title: "医疗服务项目限定频次".into(),
+            templates: vec!["frequency_per_day".into()],
+            rows: 69,
+            codes: 67,
+            points: 67,
+            unmapped: (0..unmapped)
+                .map(|i| crate::Unmapped {
+                    sheet: "S".into(),
+                    row: 69 + i as u32,
+                    reason: "合计行".into(),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let kb = KnowledgeBase {
+            version: "kb-x".into(),
+            sources: vec![src("a.xlsx", 2), src("bbbbbbbb.xlsx", 0)],
+            ..Default::default()
+        };
+        let text = report(&kb);
+        let lines: Vec<&str> = text.lines().skip(1).take(4).collect();
+        // The last column is right-aligned: every line of the table ends at the same column.
+        let w: Vec<usize> = lines.iter().map(|l| width(l)).collect();
+        assert!(w.iter().all(|x| *x == w[0]), "{text}");
+        assert!(
+            lines[1].ends_with(" 2") && lines[3].ends_with(" 2"),
+            "{text}"
+        );
+        assert!(text.contains("a.xlsx  S") && text.contains("合计行"));
+    }
 
     #[test]
     fn widths_and_tables_align_cjk() {
