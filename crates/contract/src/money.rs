@@ -104,7 +104,7 @@ fn fmt_scaled(f: &mut fmt::Formatter<'_>, v: i64, scale: u32, min_decimals: u32)
     let int = a / p;
     let mut frac = a % p;
     let mut digits = scale;
-    while digits > min_decimals && frac % 10 == 0 {
+    while digits > min_decimals && frac.is_multiple_of(10) {
         frac /= 10;
         digits -= 1;
     }
