@@ -43,11 +43,17 @@ fn synth(dir: &Path, first: usize, visits: usize, lines: usize, month0: u32) {
     std::fs::write(dir.join("fixmedins.csv"), f).unwrap();
     let mut psn = String::from("psn_no,gend,brdy,insutype\n");
     for p in 0..500 {
-        psn.push_str(&format!("{:08},{},19{:02}-03-04,310\n", p, 1 + p % 2, 40 + p % 50));
+        psn.push_str(&format!(
+            "{:08},{},19{:02}-03-04,310\n",
+            p,
+            1 + p % 2,
+            40 + p % 50
+        ));
     }
     std::fs::write(dir.join("psn.csv"), psn).unwrap();
     let mut m = String::from("mdtrt_id,psn_no,fixmedins_code,med_type,begntime,diag_code\n");
-    let mut s = String::from("setl_id,mdtrt_id,psn_no,fixmedins_code,setl_time,medfee_sumamt,hifp_pay\n");
+    let mut s =
+        String::from("setl_id,mdtrt_id,psn_no,fixmedins_code,setl_time,medfee_sumamt,hifp_pay\n");
     let mut fee = String::from(
         "feedetl_sn,mdtrt_id,setl_id,psn_no,fixmedins_code,fee_ocur_time,med_list_codg,cnt,pric,det_item_fee_sumamt\n",
     );
@@ -55,7 +61,9 @@ fn synth(dir: &Path, first: usize, visits: usize, lines: usize, month0: u32) {
         let month = month0 + (v % 3) as u32;
         let day = 1 + v % 28;
         let (p, h) = (v % 500, fix[v % 3]);
-        m.push_str(&format!("V{v},{p:08},{h},11,2024-{month:02}-{day:02} 08:00:00,E11.900\n"));
+        m.push_str(&format!(
+            "V{v},{p:08},{h},11,2024-{month:02}-{day:02} 08:00:00,E11.900\n"
+        ));
         let mut total = 0i64;
         for l in 0..lines {
             let cents = 100 + ((v * 7 + l * 13) % 5000) as i64;
@@ -122,9 +130,18 @@ fn snapshot(data: &Path) -> Snapshot {
             manifest.push((f.path.display().to_string(), f.load_id, f.rows));
         }
     }
-    let loads = store.load_runs().unwrap().iter().map(|r| (r.id, r.rows_loaded)).collect();
+    let loads = store
+        .load_runs()
+        .unwrap()
+        .iter()
+        .map(|r| (r.id, r.rows_loaded))
+        .collect();
     let b = store.read_claims(&ClaimFilter::all()).unwrap();
-    let quarantine_rows = store.db().query_one("SELECT COUNT(*) FROM quarantine", &[]).unwrap().int(0) as usize;
+    let quarantine_rows = store
+        .db()
+        .query_one("SELECT COUNT(*) FROM quarantine", &[])
+        .unwrap()
+        .int(0) as usize;
     Snapshot {
         files: disk_files(data),
         manifest,
@@ -136,13 +153,22 @@ fn snapshot(data: &Path) -> Snapshot {
 
 fn load_cmd(data: &Path, batch: &Path) -> Command {
     let mut c = Command::new(BIN);
-    c.arg("--data").arg(data).arg("load").arg(batch).env_remove("MEDFUND_DB_URL").env_remove("MEDFUND_TEST_PAUSE_AT");
+    c.arg("--data")
+        .arg(data)
+        .arg("load")
+        .arg(batch)
+        .env_remove("MEDFUND_DB_URL")
+        .env_remove("MEDFUND_TEST_PAUSE_AT");
     c
 }
 
 fn load_ok(data: &Path, batch: &Path) -> String {
     let out = load_cmd(data, batch).output().unwrap();
-    assert!(out.status.success(), "load failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "load failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -190,7 +216,10 @@ fn a_killed_load_leaves_the_store_as_before() {
         kill_at(&data, &b, step);
         if step == "renamed" {
             // The dead load left complete files that no manifest row lists…
-            assert!(disk_files(&data).len() > before.files.len(), "files of the killed load are on disk");
+            assert!(
+                disk_files(&data).len() > before.files.len(),
+                "files of the killed load are on disk"
+            );
         }
         // …and opening the store shows exactly the state before the load.
         assert_eq!(snapshot(&data), before, "after a kill at {step}");
@@ -198,13 +227,23 @@ fn a_killed_load_leaves_the_store_as_before() {
 
     // The same batch then loads fully, once.
     let out = load_ok(&data, &b);
-    assert!(out.contains("加载批次 #2"), "the killed loads left no history: {out}");
+    assert!(
+        out.contains("加载批次 #2"),
+        "the killed loads left no history: {out}"
+    );
     let after = snapshot(&data);
     assert_eq!(after.rows, (500, 20_300, 20_300, 201_200));
-    assert_eq!(after.loads, vec![(1, before.loads[0].1), (2, 20_000 + 20_000 + 200_000)]);
+    assert_eq!(
+        after.loads,
+        vec![(1, before.loads[0].1), (2, 20_000 + 20_000 + 200_000)]
+    );
     assert_eq!(after.quarantine_rows, 0);
     load_ok(&data, &b);
-    assert_eq!(snapshot(&data).rows, after.rows, "a third run changes nothing");
+    assert_eq!(
+        snapshot(&data).rows,
+        after.rows,
+        "a third run changes nothing"
+    );
 }
 
 #[test]
@@ -217,7 +256,11 @@ fn a_load_killed_at_its_first_file_leaves_no_trace() {
     load_ok(&data, &a);
     let before = snapshot(&data);
 
-    let mut child = load_cmd(&data, &b).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = load_cmd(&data, &b)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
     let mut killed = false;
     while start.elapsed() < Duration::from_secs(120) {
