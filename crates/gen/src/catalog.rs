@@ -306,7 +306,7 @@ pub fn build() -> Catalog {
     let mut x = it(INFUSION_SET, "一次性使用输液器", 4, "08", 500, false);
     x.max_day = 3;
     push(x);
-    let mut x = it(SUTURE_STAPLER, "一次性使用吻合器", 4, "08", 250000, false);
+    let mut x = it(SUTURE_STAPLER, "一次性使用吻合器", 4, "08", 80000, false);
     x.max_mdtrt = 2;
     x.chrgitm_lv = 2;
     push(x);
@@ -356,9 +356,9 @@ pub fn build() -> Catalog {
 
     // Surgery (b2 groups).
     for (c, n, cap) in [
-        (APPENDECTOMY, "阑尾切除术", 90000),
-        (COLON_RADICAL, "结肠癌根治术", 320000),
-        (CHOLECYSTECTOMY, "胆囊切除术", 150000),
+        (APPENDECTOMY, "阑尾切除术", 60000),
+        (COLON_RADICAL, "结肠癌根治术", 160000),
+        (CHOLECYSTECTOMY, "胆囊切除术", 90000),
     ] {
         let mut x = svc(c, n, "06", cap);
         x.med_type = "ipt";
@@ -709,7 +709,7 @@ pub fn build() -> Catalog {
     x.surgery = vec![ix(COLON_RADICAL), ix(SUTURE_STAPLER)];
     x.adrg = "GB1";
     x.ip_med_type = "21";
-    x.los = (10, 16);
+    x.los = (9, 13);
     profiles.push(x);
     // 11: benign prostatic hyperplasia (men)
     let mut x = p("N40.x00", "前列腺增生", 1, (50, 120));

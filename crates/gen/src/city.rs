@@ -84,7 +84,7 @@ pub fn sizes(persons: u64) -> [usize; 6] {
     let per = |k: f64, min: usize| ((persons as f64 / 100_000.0 * k).round() as usize).max(min);
     // tertiary, secondary, primary, unrated, pharmacies, other-city tertiary
     [
-        per(2.0, 2),
+        per(2.0, 3),
         per(4.0, 4),
         per(7.0, 5),
         per(1.0, 1),
@@ -302,7 +302,7 @@ mod tests {
     #[test]
     fn minimum_city_and_code_formats() {
         let c = build(42, 1_000, 3);
-        assert_eq!(c.tertiary.len(), 2);
+        assert_eq!(c.tertiary.len(), 3);
         assert!(
             c.secondary.len() >= 3
                 && c.primary.len() >= 5

@@ -294,9 +294,9 @@ pub fn context(cfg: &GenConfig) -> Ctx {
     for (list, w) in [
         (&city.tertiary, 20 * 12 / city.tertiary.len().max(1)),
         (&city.secondary, 35 * 12 / city.secondary.len().max(1)),
-        (&city.primary, 40 * 12 / city.primary.len().max(1)),
+        (&city.primary, 37 * 12 / city.primary.len().max(1)),
         (&city.unrated, 2 * 12 / city.unrated.len().max(1)),
-        (&city.other_city, 3 * 12 / city.other_city.len().max(1)),
+        (&city.other_city, 6 * 12 / city.other_city.len().max(1)),
     ] {
         for &i in list {
             for _ in 0..w.max(1) {

@@ -592,7 +592,9 @@ pub fn clean_year(b: &mut Build, out: &mut Vec<Visit>) {
     let nstays = b.rng.poisson(lambda_ip).min(3);
     for _ in 0..nstays {
         // Chronic exacerbation or an acute condition.
-        let acute = [2usize, 6, 7, 8, 9, 10, 16];
+        // Acute admissions weighted like a city hospital's case mix: pneumonia and gastritis
+        // common, cancer surgery rare (it also keeps the hospitals' monthly averages steady).
+        let acute = [2usize, 2, 2, 2, 2, 2, 2, 7, 7, 7, 7, 6, 6, 8, 8, 9, 16, 10];
         let pi = if !p.chronic.is_empty() && b.rng.chance(0.5) {
             *b.rng.pick(&p.chronic)
         } else {
