@@ -1,7 +1,7 @@
 //! Benchmark of the monthly report on a generated city (figures go to docs/benchmarks.md).
 //!
 //! ```text
-//! cargo run --release -p medfund-monitor --example bench_monitor -- [PERSONS] [WORK_DIR]
+//! cargo run --release -p medfund-monitor --example bench_monitor -- [PERSONS] [WORK_DIR (default /tmp/medfund-monitor-bench)]
 //! ```
 //! Generates the city (once), loads it into a store (once), then times `medfund monitor` for
 //! December (reading the needed months from the store) and the pure report over the whole year
@@ -20,7 +20,7 @@ fn main() -> anyhow::Result<()> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(400_000);
-    let work = PathBuf::from(args.next().unwrap_or_else(|| "/tmp/medfund-bench".into()));
+    let work = PathBuf::from(args.next().unwrap_or_else(|| "/tmp/medfund-monitor-bench".into()));
     let city = work.join(format!("city-{persons}"));
     let data = work.join(format!("data-{persons}"));
     if !city.join("manifest_summary.json").exists() {
