@@ -33,10 +33,11 @@ pub(crate) struct Visit<'a> {
     pub m: &'a Mdtrt,
     pub inst: Option<&'a Fixmedins>,
     /// Further diagnoses (the main one is `m.diag_code`).
-    pub diags: Vec<&'a str>,
-    pub lines: Vec<Line<'a>>,
+    pub diags: &'a [&'a str],
+    /// Sorted by (time, serial).
+    pub lines: &'a [Line<'a>],
     /// Settlements of the visit (the national evaluations skip lines the fund did not pay).
-    pub setls: Vec<&'a Setl>,
+    pub setls: &'a [&'a Setl],
     /// Findings about this visit are reported (false for history in the pre-check).
     pub report: bool,
 }
@@ -149,7 +150,7 @@ pub(crate) fn check_person(k: &Knowledge, c: &Case, rx: &dyn RxBook, out: &mut V
 
 fn line_rules(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding>) {
     let check_susp = !k.susp.is_empty() && k.has(Template::Suspension) && !k.is_emergency(v.m);
-    for l in &v.lines {
+    for l in v.lines {
         // Refund lines (negative quantity) reverse a charge: nothing to flag on them.
         if l.f.cnt.0 <= 0 {
             continue;
@@ -512,7 +513,7 @@ fn packages(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding>) {
         if pk.is_empty() {
             continue;
         }
-        for l in &v.lines {
+        for l in v.lines {
             if l.f.cnt.0 <= 0 || !r.in_force(l.day) {
                 continue;
             }
@@ -562,7 +563,7 @@ fn bed_days(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding>) {
         let mut total = Qty(0);
         let mut top = Price(0);
         let mut n = 0usize;
-        for l in &v.lines {
+        for l in v.lines {
             if l.cat.and_then(|e| e.med_chrgitm_type.as_deref()) == Some(bed) && code_ok(r, l) {
                 total += l.f.cnt;
                 top = top.max(l.f.pric);
@@ -813,7 +814,7 @@ fn presence(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
                     present.insert(i.vrf_time.date());
                 }
             }
-            for l in &v.lines {
+            for l in v.lines {
                 if l.cat.and_then(|e| e.med_chrgitm_type.as_deref()) != Some(bed) {
                     present.insert(l.day);
                 }
@@ -908,7 +909,7 @@ fn multi_source(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
             if !k.scenario_ok(r.scenario, v.m, v.inst, c.psn) {
                 continue;
             }
-            for l in &v.lines {
+            for l in v.lines {
                 if l.f.cnt.0 > 0
                     && code_ok(r, l)
                     && (l.cat.is_some() || r.codes.list_types.is_empty())
@@ -1062,7 +1063,7 @@ fn prescriptions(k: &Knowledge, c: &Case, rx: &dyn RxBook, out: &mut Vec<Finding
             if !know::is_pharmacy(v.inst, v.m) || !applies(k, r, c, v, v.m.begntime.date()) {
                 continue;
             }
-            for l in &v.lines {
+            for l in v.lines {
                 if l.f.cnt.0 > 0 && l.cat.is_some_and(|e| e.rx_only) && code_ok(r, l) {
                     lines.push((v, l));
                 }

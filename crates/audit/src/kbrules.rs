@@ -82,7 +82,7 @@ pub(crate) fn check_person(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
     }
     let mut lines: Vec<LineCtx> = Vec::new();
     for v in &c.visits {
-        for l in &v.lines {
+        for l in v.lines {
             if kb.codes.contains(l.f.med_list_codg.as_str()) {
                 let setl = v.setls.iter().copied().find(|s| s.setl_id == l.f.setl_id);
                 lines.push(LineCtx {

@@ -167,42 +167,50 @@ pub fn audit(
     }
     // Persons: the psn table, then psn_no values that only appear on visits.
     let mut person_no: Vec<&str> = batch.psn.iter().map(|p| p.psn_no.as_str()).collect();
+    let mut last: (&str, u32) = ("\u{0}", NONE);
     let visit_person: Vec<u32> = batch
         .mdtrt
         .iter()
         .map(|m| {
-            *psn_ix.entry(m.psn_no.as_str()).or_insert_with(|| {
-                person_no.push(m.psn_no.as_str());
-                (person_no.len() - 1) as u32
-            })
+            if m.psn_no.as_str() != last.0 {
+                let i = *psn_ix.entry(m.psn_no.as_str()).or_insert_with(|| {
+                    person_no.push(m.psn_no.as_str());
+                    (person_no.len() - 1) as u32
+                });
+                last = (m.psn_no.as_str(), i);
+            }
+            last.1
         })
         .collect();
     let n_persons = person_no.len();
 
     // Lines → visit and catalog index, in parallel.
     const NONE: u32 = u32::MAX;
-    let fee_meta: Vec<(u32, u32)> = batch
-        .fee
-        .par_iter()
-        .map(|f| {
-            let v = visit_ix.get(f.mdtrt_id.as_str()).copied().unwrap_or(NONE);
-            let c = k.code(&f.med_list_codg).unwrap_or(NONE);
-            (v, c)
-        })
-        .collect();
+    // Lines of one visit are usually contiguous: a one-entry cache skips most hash probes.
+    let mut fee_meta: Vec<(u32, u32)> = vec![(NONE, NONE); batch.fee.len()];
+    fee_meta
+        .par_chunks_mut(16_384)
+        .zip(batch.fee.par_chunks(16_384))
+        .for_each(|(out, fees)| {
+            let mut last: (&str, u32) = ("\u{0}", NONE);
+            for (o, f) in out.iter_mut().zip(fees) {
+                if f.mdtrt_id.as_str() != last.0 {
+                    last = (
+                        f.mdtrt_id.as_str(),
+                        visit_ix.get(f.mdtrt_id.as_str()).copied().unwrap_or(NONE),
+                    );
+                }
+                *o = (last.1, k.code(&f.med_list_codg).unwrap_or(NONE));
+            }
+        });
     stats.lines_without_visit = fee_meta.par_iter().filter(|m| m.0 == NONE).count() as u64;
     stats.uncatalogued_lines = fee_meta.par_iter().filter(|m| m.1 == NONE).count() as u64;
 
     phase("index lines");
     let fee_visit: Vec<u32> = fee_meta.par_iter().map(|m| m.0).collect();
-    let vkey = |id: &str| visit_ix.get(id).copied().unwrap_or(NONE);
-    let diag_visit: Vec<u32> = batch.diag.par_iter().map(|d| vkey(&d.mdtrt_id)).collect();
-    let setl_visit: Vec<u32> = batch.setl.par_iter().map(|s| vkey(&s.mdtrt_id)).collect();
-    let idv_person: Vec<u32> = batch
-        .idv
-        .par_iter()
-        .map(|i| psn_ix.get(i.psn_no.as_str()).copied().unwrap_or(NONE))
-        .collect();
+    let diag_visit = lookup_runs(&batch.diag, |d| d.mdtrt_id.as_str(), &visit_ix);
+    let setl_visit = lookup_runs(&batch.setl, |s| s.mdtrt_id.as_str(), &visit_ix);
+    let idv_person = lookup_runs(&batch.idv, |i| i.psn_no.as_str(), &psn_ix);
     let ((visit_start, visit_lines), (person_start, person_visits)) = rayon::join(
         || group(batch.mdtrt.len(), &fee_visit),
         || group(n_persons, &visit_person),
@@ -224,42 +232,65 @@ pub fn audit(
     phase("group");
     let person = |p: usize| -> Vec<Finding> {
         let vs = &person_visits[person_start[p] as usize..person_start[p + 1] as usize];
-        let mut visits: Vec<Visit> = vs
+        // One buffer per person for lines, diagnoses and settlements; visits are slices of it.
+        let n_lines: usize = vs
             .iter()
-            .map(|&vi| {
-                let m = &batch.mdtrt[vi as usize];
-                let ls = &visit_lines
-                    [visit_start[vi as usize] as usize..visit_start[vi as usize + 1] as usize];
-                let mut lines: Vec<Line> = ls
+            .map(|&vi| (visit_start[vi as usize + 1] - visit_start[vi as usize]) as usize)
+            .sum();
+        let mut lines: Vec<Line> = Vec::with_capacity(n_lines);
+        let mut diags: Vec<&str> = Vec::new();
+        let mut setls: Vec<&medfund_contract::Setl> = Vec::new();
+        let mut spans: Vec<(u32, [u32; 6])> = Vec::with_capacity(vs.len());
+        for &vi in vs {
+            let v = vi as usize;
+            let m = &batch.mdtrt[v];
+            let l0 = lines.len();
+            for &li in &visit_lines[visit_start[v] as usize..visit_start[v + 1] as usize] {
+                let f = &batch.fee[li as usize];
+                let ci = fee_meta[li as usize].1;
+                lines.push(Line {
+                    f,
+                    cat: (ci != NONE).then(|| &k.catalog[ci as usize]),
+                    ci,
+                    day: f.fee_ocur_time.date(),
+                });
+            }
+            lines[l0..].sort_by(|a, b| engine::fee_cmp(a.f, b.f));
+            let d0 = diags.len();
+            diags.extend(
+                diag_rows[diag_start[v] as usize..diag_start[v + 1] as usize]
                     .iter()
-                    .map(|&li| {
-                        let f = &batch.fee[li as usize];
-                        let ci = fee_meta[li as usize].1;
-                        Line {
-                            f,
-                            cat: (ci != NONE).then(|| &k.catalog[ci as usize]),
-                            ci,
-                            day: f.fee_ocur_time.date(),
-                        }
-                    })
-                    .collect();
-                lines.sort_by(|a, b| engine::fee_cmp(a.f, b.f));
-                let ds = &diag_rows
-                    [diag_start[vi as usize] as usize..diag_start[vi as usize + 1] as usize];
+                    .map(|&d| batch.diag[d as usize].diag_code.as_str())
+                    .filter(|d| *d != m.diag_code.as_str()),
+            );
+            let s0 = setls.len();
+            setls.extend(
+                setl_rows[setl_start[v] as usize..setl_start[v + 1] as usize]
+                    .iter()
+                    .map(|&s| &batch.setl[s as usize]),
+            );
+            spans.push((
+                vi,
+                [
+                    l0 as u32,
+                    lines.len() as u32,
+                    d0 as u32,
+                    diags.len() as u32,
+                    s0 as u32,
+                    setls.len() as u32,
+                ],
+            ));
+        }
+        let mut visits: Vec<Visit> = spans
+            .iter()
+            .map(|(vi, r)| {
+                let m = &batch.mdtrt[*vi as usize];
                 Visit {
                     m,
                     inst: k.inst.get(m.fixmedins_code.as_str()),
-                    diags: ds
-                        .iter()
-                        .map(|&d| batch.diag[d as usize].diag_code.as_str())
-                        .filter(|d| *d != m.diag_code.as_str())
-                        .collect(),
-                    lines,
-                    setls: setl_rows
-                        [setl_start[vi as usize] as usize..setl_start[vi as usize + 1] as usize]
-                        .iter()
-                        .map(|&s| &batch.setl[s as usize])
-                        .collect(),
+                    diags: &diags[r[2] as usize..r[3] as usize],
+                    lines: &lines[r[0] as usize..r[1] as usize],
+                    setls: &setls[r[4] as usize..r[5] as usize],
                     report: true,
                 }
             })
@@ -332,6 +363,29 @@ pub fn sort_findings(f: &mut [Finding]) {
             .then_with(|| a.med_list_codg.cmp(&b.med_list_codg))
             .then_with(|| a.finding_id.cmp(&b.finding_id))
     });
+}
+
+/// The index of each row's key in `ix` (`u32::MAX` when absent), in parallel, with a one-entry
+/// cache for runs of equal keys (rows of one visit or person are usually contiguous).
+fn lookup_runs<'a, T: Sync>(
+    rows: &'a [T],
+    key: impl Fn(&'a T) -> &'a str + Sync,
+    ix: &AHashMap<&str, u32>,
+) -> Vec<u32> {
+    let mut out = vec![u32::MAX; rows.len()];
+    out.par_chunks_mut(16_384)
+        .zip(rows.par_chunks(16_384))
+        .for_each(|(o, rs)| {
+            let mut last: (&str, u32) = ("\u{0}", u32::MAX);
+            for (o, r) in o.iter_mut().zip(rs) {
+                let k = key(r);
+                if k != last.0 {
+                    last = (k, ix.get(k).copied().unwrap_or(u32::MAX));
+                }
+                *o = last.1;
+            }
+        });
+    out
 }
 
 /// Counting sort: `(start offsets of n+1 groups, member indices grouped)` for a key per row;

@@ -117,13 +117,13 @@ impl RxBook for Book<'_> {
     }
 }
 
-fn build<'a>(
+/// A visit's lines (sorted) and further diagnoses, owned until the visits are built over them.
+fn prepare<'a>(
     k: &'a Knowledge,
     history: &'a PersonHistory,
     m: &'a Mdtrt,
     fees: Vec<&'a Fee>,
-    report: bool,
-) -> Visit<'a> {
+) -> (Vec<Line<'a>>, Vec<&'a str>) {
     let mut ls: Vec<Line> = fees
         .into_iter()
         .map(|f| {
@@ -137,19 +137,13 @@ fn build<'a>(
         })
         .collect();
     ls.sort_by(|a, b| engine::fee_cmp(a.f, b.f));
-    Visit {
-        m,
-        inst: k.inst.get(m.fixmedins_code.as_str()),
-        diags: history
-            .diags
-            .iter()
-            .filter(|d| d.mdtrt_id == m.mdtrt_id && d.diag_code != m.diag_code)
-            .map(|d| d.diag_code.as_str())
-            .collect(),
-        lines: ls,
-        setls: Vec::new(),
-        report,
-    }
+    let ds = history
+        .diags
+        .iter()
+        .filter(|d| d.mdtrt_id == m.mdtrt_id && d.diag_code != m.diag_code)
+        .map(|d| d.diag_code.as_str())
+        .collect();
+    (ls, ds)
 }
 
 /// Checks one visit's lines; returns the findings about this visit, sorted.
@@ -166,21 +160,33 @@ pub fn precheck(
             by_visit.entry(f.mdtrt_id.as_str()).or_default().push(f);
         }
     }
-    let mut visits: Vec<Visit> = history
+    let mut parts: Vec<(&Mdtrt, bool, Vec<Line>, Vec<&str>)> = history
         .visits
         .iter()
         .filter(|m| m.mdtrt_id != visit.mdtrt_id)
         .map(|m| {
-            build(
+            let (l, d) = prepare(
                 k,
                 history,
                 m,
                 by_visit.remove(m.mdtrt_id.as_str()).unwrap_or_default(),
-                false,
-            )
+            );
+            (m, false, l, d)
         })
         .collect();
-    visits.push(build(k, history, visit, lines.iter().collect(), true));
+    let (l, d) = prepare(k, history, visit, lines.iter().collect());
+    parts.push((visit, true, l, d));
+    let mut visits: Vec<Visit> = parts
+        .iter()
+        .map(|(m, report, l, d)| Visit {
+            m,
+            inst: k.inst.get(m.fixmedins_code.as_str()),
+            diags: d,
+            lines: l,
+            setls: &[],
+            report: *report,
+        })
+        .collect();
     visits.sort_by(|a, b| {
         a.m.begntime
             .cmp(&b.m.begntime)
