@@ -133,6 +133,14 @@ pub fn run(data: &Path, a: &DemoArgs) -> anyhow::Result<()> {
             ],
         ));
         steps.push(step(
+            "大数据风险模型（SQL） / big-data risk models (SQL on DataFusion)",
+            vec![
+                s("models"),
+                s("--out"),
+                data.join("model-findings.jsonl").display().to_string(),
+            ],
+        ));
+        steps.push(step(
             "监测月报 / monthly monitoring report",
             vec![
                 s("monitor"),
@@ -193,6 +201,10 @@ pub fn run(data: &Path, a: &DemoArgs) -> anyhow::Result<()> {
         for (i, st) in steps.iter().enumerate() {
             eprintln!("\n== [{}/{}] {}", i + 1, n, st.title);
             medfund_env(data, &st.args, &st.env)?;
+            if st.args.first().map(String::as_str) == Some("models") {
+                let n = store_findings(data, &data.join("model-findings.jsonl"))?;
+                eprintln!("模型线索已入库 / {n} model findings stored");
+            }
             if st.args.first().map(String::as_str) == Some("audit") {
                 let n = store_findings(data, &data.join("findings.jsonl"))?;
                 eprintln!("疑点已入库待审 / {n} findings stored for review");
@@ -324,8 +336,8 @@ fn store_findings(data: &Path, file: &Path) -> anyhow::Result<usize> {
         if line.trim().is_empty() {
             continue;
         }
-        let finding: medfund_contract::Finding =
-            serde_json::from_str(&line).with_context(|| format!("{} line {}: not a finding", file.display(), i + 1))?;
+        let finding: medfund_contract::Finding = serde_json::from_str(&line)
+            .with_context(|| format!("{} line {}: not a finding", file.display(), i + 1))?;
         findings.push(finding);
     }
     let mut store = medfund_store::Store::open(data).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -37,6 +37,8 @@ enum Command {
     Kb(medfund_kb::cli::KbArgs),
     /// 监测指标与基金分析 / monitoring indicators, risk models and fund analysis
     Monitor(medfund_monitor::cli::MonitorArgs),
+    /// 大数据风险模型（SQL，DataFusion） / big-data risk models as SQL on DataFusion
+    Models(medfund_models::cli::ModelsArgs),
     /// 支付结算（总额控制、DRG/DIP） / payment settlement
     Settle(medfund_settle::cli::SettleArgs),
     /// 启动 Web 服务 / serve the web UI and the API
@@ -57,6 +59,7 @@ fn main() -> anyhow::Result<()> {
         Command::Rules(a) => medfund_audit::cli::run_rules(data, a),
         Command::Kb(a) => medfund_kb::cli::run(data, a),
         Command::Monitor(a) => medfund_monitor::cli::run(data, a),
+        Command::Models(a) => medfund_models::cli::run(data, a),
         Command::Settle(a) => medfund_settle::cli::run(data, a),
         Command::Serve(a) => medfund_server::cli::run(data, a),
         Command::Demo(a) => demo::run(data, a),
