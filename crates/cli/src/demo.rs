@@ -220,6 +220,29 @@ pub fn run(data: &Path, a: &DemoArgs) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64(),
         t0.elapsed().as_secs_f64()
     );
+    let show = |zh: &str, en: &str, f: &str| {
+        let p = data.join(f);
+        if p.exists() {
+            eprintln!("  {zh:<14} {en:<30} {}", p.display());
+        }
+    };
+    eprintln!("\n== 演示结果 / what the demo produced");
+    show("审核疑点", "audit findings (JSON Lines)", "findings.jsonl");
+    show("模型线索", "risk-model findings", "model-findings.jsonl");
+    show("监测月报", "monitoring report (text)", "monitor.txt");
+    show(
+        "监测月报 Excel",
+        "monitoring report (Excel)",
+        "monitor.xlsx",
+    );
+    show("总额预算结算", "budget settlement", "settle-budget.csv");
+    show("DRG 点数法结算", "DRG settlement", "settle-drg.csv");
+    if let Ok(t) = std::fs::read_to_string(data.join("monitor.txt")) {
+        eprintln!();
+        for l in t.lines().take(3) {
+            eprintln!("  {l}");
+        }
+    }
     if a.no_serve {
         return Ok(());
     }
