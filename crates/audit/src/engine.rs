@@ -522,7 +522,7 @@ fn packages(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding>) {
                 .filter(|p| {
                     p.f.med_list_codg != l.f.med_list_codg
                         && p.cat
-                            .is_some_and(|e| e.incl_codes.iter().any(|x| *x == l.f.med_list_codg))
+                            .is_some_and(|e| e.incl_codes.contains(&l.f.med_list_codg))
                 })
                 .collect();
             if owners.is_empty() {
