@@ -845,18 +845,31 @@ async fn settlement_status(
             "结算审批须由科室负责人或分管领导办理 / approval needs a section chief or leader",
         ));
     }
-    let user = u.actor.username.clone();
+    let actor = u.actor.clone();
+    let pol = st.wf_policy.clone();
     let run = st
         .blocking(move |store| {
-            medfund_settle::runs::set_status(store.db(), id, to, &user, b.reason.as_deref())
-                .map_err(|e| {
+            // The status change and its audit-log entry commit together or not at all.
+            store.db().transaction(|db| {
+                let run = medfund_settle::runs::set_status(db, id, to, &actor.username, b.reason.as_deref()).map_err(|e| {
                     let m = e.to_string();
                     if m.contains("not found") || m.contains("未找到") {
                         ApiError::not_found("结算批次 / settlement run")
                     } else {
                         ApiError::conflict(m.clone(), m)
                     }
-                })
+                })?;
+                let mut wf = Workflow::new(db, pol).map_err(wf_error)?;
+                wf.record_external(
+                    &actor,
+                    &format!("settlement.{}", to.code()),
+                    "settle_run",
+                    &id.to_string(),
+                    json!({"to": to.code(), "reason": b.reason}),
+                )
+                .map_err(wf_error)?;
+                Ok::<_, ApiError>(run)
+            })
         })
         .await?;
     Ok(Json(serde_json::to_value(run).map_err(ApiError::internal)?))

@@ -102,3 +102,9 @@ impl From<anyhow::Error> for ApiError {
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<medfund_db::DbError> for ApiError {
+    fn from(e: medfund_db::DbError) -> ApiError {
+        ApiError::internal(e)
+    }
+}

@@ -136,6 +136,33 @@ impl<'a> Workflow<'a> {
         self.db
     }
 
+    /// Records in the audit log a change another bounded context made to its own records
+    /// (e.g. a settlement run approved by medfund-settle), so every change to cases, points,
+    /// sanctions and settlements is in the one hash chain. Call it inside the same transaction
+    /// as the change ([`medfund_db::Db::transaction`] joins an outer transaction).
+    ///
+    /// ```
+    /// use medfund_db::Db;
+    /// use medfund_workflow::{auth::seed_demo_users, Policy, Workflow};
+    /// let mut db = Db::open_memory().unwrap();
+    /// seed_demo_users(&mut db, "H43010000001", "P43010000001").unwrap();
+    /// let mut wf = Workflow::new(&mut db, Policy::default()).unwrap();
+    /// let chief = wf.verify_login("chief", "chief@Medfund1", "127.0.0.1").unwrap();
+    /// wf.record_external(&chief, "settlement.approved", "settle_run", "7", serde_json::json!({"to": "approved"})).unwrap();
+    /// assert!(medfund_workflow::auditlog::verify(wf.db()).is_ok());
+    /// ```
+    pub fn record_external(
+        &mut self,
+        actor: &Actor,
+        action: &str,
+        entity: &'static str,
+        entity_id: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let id = entity_id.to_string();
+        self.mutate(actor, action, |_| Ok(((), Change::new(entity, id, detail))))
+    }
+
     /// Runs `f` in a transaction and appends its one audit-log entry there.
     pub(crate) fn mutate<T>(
         &mut self,
