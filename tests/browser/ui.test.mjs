@@ -36,6 +36,8 @@ async function test(name, fn) {
 }
 
 async function shot(page, name) {
+  // Let chart animations finish so the picture shows the final state.
+  if (SHOTS) await page.waitForTimeout(1500);
   if (SHOTS) await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: false });
 }
 
