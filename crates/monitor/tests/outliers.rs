@@ -193,7 +193,7 @@ fn monthly_report_carries_the_outliers_and_months_differ_in_ids() {
     let r = monthly_report(
         &input,
         YearMonth::parse("2024-03").unwrap(),
-        &Policy::default(),
+        &policy(),
     );
     assert_eq!(r.outliers.len(), 1);
     assert_eq!(r.summary.outliers, 1);
