@@ -113,12 +113,23 @@ pub fn run(data: &Path, args: &AuditArgs) -> anyhow::Result<()> {
         threads: args.threads,
         ..Default::default()
     };
-    let ing = medfund_ingest::read_batch(&args.batch, &opts).with_context(|| {
+    let mut ing = medfund_ingest::read_batch(&args.batch, &opts).with_context(|| {
         format!(
             "无法读取批次 {} / cannot read the batch",
             args.batch.display()
         )
     })?;
+    // The points ledger's suspensions and terminations count as much as the imported
+    // pract_susp table (DOMAIN §7): merge them when the data directory holds a store.
+    let ledger = ledger_suspensions(data)?;
+    if !ledger.is_empty() {
+        eprintln!(
+            "已合并记分台账中的暂停/终止资格 {} 条 / merged {} suspensions from the points ledger",
+            ledger.len(),
+            ledger.len()
+        );
+        ing.batch.pract_susp.extend(ledger);
+    }
     let t_read = t0.elapsed();
     if ing.quarantined() > 0 {
         eprintln!(
@@ -299,4 +310,23 @@ pub fn run_rules(_data: &Path, args: &RulesArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Suspensions and terminations decided in the workflow's points ledger, read from the data
+/// directory's operational store (`MEDFUND_DB_URL` or `<data>/medfund.sqlite`); none when there
+/// is no store.
+fn ledger_suspensions(data: &Path) -> anyhow::Result<Vec<medfund_contract::PractSusp>> {
+    let url = match std::env::var("MEDFUND_DB_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            let f = data.join("medfund.sqlite");
+            if !f.exists() {
+                return Ok(Vec::new());
+            }
+            f.display().to_string()
+        }
+    };
+    let mut db = medfund_db::Db::open(&url).map_err(|e| anyhow::anyhow!("{e}"))?;
+    medfund_workflow::migrate(&mut db).map_err(|e| anyhow::anyhow!("{e}"))?;
+    medfund_workflow::points::suspensions(&mut db).map_err(|e| anyhow::anyhow!("{e}"))
 }
