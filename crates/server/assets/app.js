@@ -136,6 +136,8 @@ async function route() {
       main.innerHTML = '';
       try {
         await p.fn(main, ...m.slice(1).map(decodeURIComponent));
+        // Cards added after a chart change the grid's columns: size every chart to its final box.
+        S.charts.forEach((c) => c.resize());
       } catch (e) {
         main.append(h('div', { class: 'card error', id: 'page-error' }, e.message));
       }
