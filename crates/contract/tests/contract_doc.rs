@@ -20,7 +20,13 @@ fn kind_text(k: Kind) -> String {
         Kind::Price => "yuan, ≤ 6 decimals (exact)".into(),
         Kind::Qty => "quantity, ≤ 4 decimals; negative = refund".into(),
         Kind::Int => "whole number".into(),
-        Kind::Enum(v) => format!("one of {}", v.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")),
+        Kind::Enum(v) => format!(
+            "one of {}",
+            v.iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Kind::ListCodes => "`;`-separated list codes".into(),
         Kind::DiagPrefixes => "`;`-separated ICD-10 prefixes".into(),
         Kind::TraceCodes => "`;`-separated 20-digit traceability codes (start with 8)".into(),
@@ -42,18 +48,34 @@ fn render() -> String {
         if spec.key.is_empty() {
             s += "Key: none (an event table; an exact duplicate row is loaded once).\n\n";
         } else {
-            s += &format!("Key: {}.\n\n", spec.key.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" + "));
+            s += &format!(
+                "Key: {}.\n\n",
+                spec.key
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            );
         }
         s += "| column | format |\n|---|---|\n";
         for c in spec.columns {
-            let name = if c.required { format!("**{}**", c.name) } else { c.name.to_string() };
+            let name = if c.required {
+                format!("**{}**", c.name)
+            } else {
+                c.name.to_string()
+            };
             s += &format!("| {} | {} |\n", name, kind_text(c.kind));
         }
         s += "\n";
     }
     s += "## Finding categories\n\n| code | 规则 | default level |\n|---|---|---|\n";
     for c in Category::ALL {
-        s += &format!("| `{}` | {} | {} |\n", c.code(), c.zh(), c.default_level().code());
+        s += &format!(
+            "| `{}` | {} | {} |\n",
+            c.code(),
+            c.zh(),
+            c.default_level().code()
+        );
     }
     s
 }

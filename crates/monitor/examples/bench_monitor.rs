@@ -20,7 +20,10 @@ fn main() -> anyhow::Result<()> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(400_000);
-    let work = PathBuf::from(args.next().unwrap_or_else(|| "/tmp/medfund-monitor-bench".into()));
+    let work = PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "/tmp/medfund-monitor-bench".into()),
+    );
     let city = work.join(format!("city-{persons}"));
     let data = work.join(format!("data-{persons}"));
     if !city.join("manifest_summary.json").exists() {

@@ -190,11 +190,7 @@ fn monthly_report_carries_the_outliers_and_months_differ_in_ids() {
     let mut b = Batch::default();
     group(&mut b, 1, 1, &["100", "100", "110", "120", "400"]);
     let input = MonitorInput::from_batch(&b);
-    let r = monthly_report(
-        &input,
-        YearMonth::parse("2024-03").unwrap(),
-        &policy(),
-    );
+    let r = monthly_report(&input, YearMonth::parse("2024-03").unwrap(), &policy());
     assert_eq!(r.outliers.len(), 1);
     assert_eq!(r.summary.outliers, 1);
     // The same institution flagged in April is another finding.

@@ -851,7 +851,14 @@ async fn settlement_status(
         .blocking(move |store| {
             // The status change and its audit-log entry commit together or not at all.
             store.db().transaction(|db| {
-                let run = medfund_settle::runs::set_status(db, id, to, &actor.username, b.reason.as_deref()).map_err(|e| {
+                let run = medfund_settle::runs::set_status(
+                    db,
+                    id,
+                    to,
+                    &actor.username,
+                    b.reason.as_deref(),
+                )
+                .map_err(|e| {
                     let m = e.to_string();
                     if m.contains("not found") || m.contains("未找到") {
                         ApiError::not_found("结算批次 / settlement run")

@@ -18,7 +18,13 @@ fn api_doc_is_in_sync() {
          | method | path | what | who |\n|---|---|---|---|\n",
     );
     for r in medfund_server::api::ROUTES {
-        s += &format!("| {} | `{}` | {} | {} |\n", r.method.to_uppercase(), r.path, r.summary, r.who);
+        s += &format!(
+            "| {} | `{}` | {} | {} |\n",
+            r.method.to_uppercase(),
+            r.path,
+            r.summary,
+            r.who
+        );
     }
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md");
     if std::env::var("UPDATE_DOCS").is_ok() {
