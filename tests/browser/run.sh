@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(cd ../.. && pwd)
-BIN="$ROOT/target/release/medfund"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/medfund"
 [ -x "$BIN" ] || (cd "$ROOT" && cargo build --release -p medfund)
 command -v chromium >/dev/null || { echo "chromium is missing: scripts/test.sh installs it"; exit 1; }
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
