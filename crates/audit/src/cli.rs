@@ -4,7 +4,7 @@
 
 use crate::output::{self, Format};
 use crate::rules::{RuleLibrary, Stage};
-use crate::{audit, AuditOptions, AuditStats, Policy};
+use crate::{audit_keyed, AuditOptions, AuditStats, Policy};
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -111,6 +111,7 @@ pub fn run(data: &Path, args: &AuditArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let opts = medfund_ingest::Options {
         threads: args.threads,
+        digests: false,
         ..Default::default()
     };
     let mut ing = medfund_ingest::read_batch(&args.batch, &opts).with_context(|| {
@@ -138,8 +139,9 @@ pub fn run(data: &Path, args: &AuditArgs) -> anyhow::Result<()> {
             ing.quarantined()
         );
     }
-    let res = audit(
+    let res = audit_keyed(
         &ing.batch,
+        Some(&ing.keys),
         &lib,
         kb.as_ref(),
         &AuditOptions {

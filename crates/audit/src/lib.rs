@@ -38,6 +38,7 @@ use engine::{Case, Line, Visit};
 use know::Knowledge;
 use medfund_contract::records::{CatalogEntry, Rx};
 use medfund_contract::{Batch, Category, Fen, Finding};
+use medfund_ingest::{BatchKeys, KeyIndex};
 use rayon::prelude::*;
 use rules::{RuleLibrary, Stage};
 use std::collections::BTreeMap;
@@ -128,6 +129,18 @@ pub fn audit(
     kb: Option<&medfund_kb::KnowledgeBase>,
     opts: &AuditOptions,
 ) -> AuditResult {
+    audit_keyed(batch, None, lib, kb, opts)
+}
+
+/// [`audit`] with the key indexes ingestion built for `batch` ([`medfund_ingest::Ingested::keys`]),
+/// so they are not built a second time. `keys` must have been built for this very batch.
+pub fn audit_keyed(
+    batch: &Batch,
+    keys: Option<&BatchKeys>,
+    lib: &RuleLibrary,
+    kb: Option<&medfund_kb::KnowledgeBase>,
+    opts: &AuditOptions,
+) -> AuditResult {
     let start = Instant::now();
     // MEDFUND_AUDIT_TIMING=1 prints the phase times (for tuning; no effect on results).
     let timing = std::env::var_os("MEDFUND_AUDIT_TIMING").is_some();
@@ -156,32 +169,33 @@ pub fn audit(
     };
 
     phase("knowledge");
-    // Visit index and person grouping.
-    let mut visit_ix: AHashMap<&str, u32> = AHashMap::with_capacity(batch.mdtrt.len());
-    for (i, m) in batch.mdtrt.iter().enumerate() {
-        visit_ix.entry(m.mdtrt_id.as_str()).or_insert(i as u32);
-    }
-    let mut psn_ix: AHashMap<&str, u32> = AHashMap::with_capacity(batch.psn.len());
-    for (i, p) in batch.psn.iter().enumerate() {
-        psn_ix.entry(p.psn_no.as_str()).or_insert(i as u32);
-    }
+    // Visit index and person grouping: reuse ingestion's key indexes when given.
+    let built;
+    let (visit_ix, psn_ix) = match keys {
+        Some(k) => (&k.mdtrt, &k.psn),
+        None => {
+            built = rayon::join(
+                || KeyIndex::build_by(&batch.mdtrt, |m| &m.mdtrt_id),
+                || KeyIndex::build_by(&batch.psn, |p| &p.psn_no),
+            );
+            (&built.0, &built.1)
+        }
+    };
     // Persons: the psn table, then psn_no values that only appear on visits.
     let mut person_no: Vec<&str> = batch.psn.iter().map(|p| p.psn_no.as_str()).collect();
-    let mut last: (&str, u32) = ("\u{0}", NONE);
-    let visit_person: Vec<u32> = batch
-        .mdtrt
-        .iter()
-        .map(|m| {
-            if m.psn_no.as_str() != last.0 {
-                let i = *psn_ix.entry(m.psn_no.as_str()).or_insert_with(|| {
-                    person_no.push(m.psn_no.as_str());
-                    (person_no.len() - 1) as u32
-                });
-                last = (m.psn_no.as_str(), i);
-            }
-            last.1
-        })
-        .collect();
+    let mut visit_person: Vec<u32> = lookup_runs(&batch.mdtrt, |m| m.psn_no.as_str(), |k| {
+        psn_ix.get(k)
+    });
+    let mut extra_psn: AHashMap<&str, u32> = AHashMap::new();
+    for (vp, m) in visit_person.iter_mut().zip(&batch.mdtrt) {
+        if *vp == NONE {
+            *vp = *extra_psn.entry(m.psn_no.as_str()).or_insert_with(|| {
+                person_no.push(m.psn_no.as_str());
+                (person_no.len() - 1) as u32
+            });
+        }
+    }
+    let person_of = |k: &str| psn_ix.get(k).or_else(|| extra_psn.get(k).copied());
     let n_persons = person_no.len();
 
     // Lines → visit and catalog index, in parallel.
@@ -197,7 +211,7 @@ pub fn audit(
                 if f.mdtrt_id.as_str() != last.0 {
                     last = (
                         f.mdtrt_id.as_str(),
-                        visit_ix.get(f.mdtrt_id.as_str()).copied().unwrap_or(NONE),
+                        visit_ix.get(f.mdtrt_id.as_str()).unwrap_or(NONE),
                     );
                 }
                 *o = (last.1, k.code(&f.med_list_codg).unwrap_or(NONE));
@@ -208,9 +222,10 @@ pub fn audit(
 
     phase("index lines");
     let fee_visit: Vec<u32> = fee_meta.par_iter().map(|m| m.0).collect();
-    let diag_visit = lookup_runs(&batch.diag, |d| d.mdtrt_id.as_str(), &visit_ix);
-    let setl_visit = lookup_runs(&batch.setl, |s| s.mdtrt_id.as_str(), &visit_ix);
-    let idv_person = lookup_runs(&batch.idv, |i| i.psn_no.as_str(), &psn_ix);
+    let visit_of = |k: &str| visit_ix.get(k);
+    let diag_visit = lookup_runs(&batch.diag, |d| d.mdtrt_id.as_str(), visit_of);
+    let setl_visit = lookup_runs(&batch.setl, |s| s.mdtrt_id.as_str(), visit_of);
+    let idv_person = lookup_runs(&batch.idv, |i| i.psn_no.as_str(), person_of);
     let ((visit_start, visit_lines), (person_start, person_visits)) = rayon::join(
         || group(batch.mdtrt.len(), &fee_visit),
         || group(n_persons, &visit_person),
@@ -370,7 +385,7 @@ pub fn sort_findings(f: &mut [Finding]) {
 fn lookup_runs<'a, T: Sync>(
     rows: &'a [T],
     key: impl Fn(&'a T) -> &'a str + Sync,
-    ix: &AHashMap<&str, u32>,
+    ix: impl Fn(&str) -> Option<u32> + Sync,
 ) -> Vec<u32> {
     let mut out = vec![u32::MAX; rows.len()];
     out.par_chunks_mut(16_384)
@@ -380,7 +395,7 @@ fn lookup_runs<'a, T: Sync>(
             for (o, r) in o.iter_mut().zip(rs) {
                 let k = key(r);
                 if k != last.0 {
-                    last = (k, ix.get(k).copied().unwrap_or(u32::MAX));
+                    last = (k, ix(k).unwrap_or(u32::MAX));
                 }
                 *o = last.1;
             }

@@ -438,7 +438,11 @@ pub(crate) fn read_text<R: Record>(
     let bytes = std::fs::metadata(path).map_err(io_err(path))?.len();
     if gbk {
         let data = std::fs::read(path).map_err(io_err(path))?;
-        let sha = hex(&Sha256::digest(&data));
+        let sha = if env.digests {
+            hex(&Sha256::digest(&data))
+        } else {
+            String::new()
+        };
         let Some(text) =
             encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(&data)
         else {
@@ -469,7 +473,7 @@ pub(crate) fn read_text<R: Record>(
         });
     }
     let file = std::fs::File::open(path).map_err(io_err(path))?;
-    let mut sha = Some(Sha256::new());
+    let mut sha = env.digests.then(Sha256::new);
     let bom = stream(env, format, sink, file, &mut sha, bytes)?;
     let sha = sha.map(|s| hex(&s.finalize())).unwrap_or_default();
     Ok(SourceFile {

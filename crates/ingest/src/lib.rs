@@ -22,10 +22,12 @@
 mod csvfast;
 mod fields;
 mod jsonl;
+mod keys;
 mod load;
 mod pq;
 mod tables;
 
+pub use keys::{BatchKeys, KeyIndex};
 use medfund_contract::schema::Table;
 use medfund_contract::Batch;
 use std::collections::BTreeMap;
@@ -39,6 +41,10 @@ pub struct Options {
     pub threads: usize,
     /// Check references between tables (fee → visit, visit → person, …). Default true.
     pub check_refs: bool,
+    /// Compute the SHA-256 of every file for [`SourceFile::sha256`] (the store records it as
+    /// the load's provenance). Default true; the batch audit turns it off since it keeps no
+    /// provenance and the digest costs a tenth of the reading time.
+    pub digests: bool,
 }
 
 impl Default for Options {
@@ -46,6 +52,7 @@ impl Default for Options {
         Options {
             threads: 0,
             check_refs: true,
+            digests: true,
         }
     }
 }
@@ -130,7 +137,7 @@ pub struct SourceFile {
     pub encoding: String,
     /// File size in bytes.
     pub bytes: u64,
-    /// Lowercase hex SHA-256 of the file bytes.
+    /// Lowercase hex SHA-256 of the file bytes; empty when [`Options::digests`] is off.
     pub sha256: String,
 }
 
@@ -166,6 +173,9 @@ pub struct Ingested {
     /// Loaded fee lines whose (well-formed) `med_list_codg` is neither in the batch's catalog nor
     /// known to the store. Not bad input (DOMAIN.md §3), only counted.
     pub unknown_catalog_codes: u64,
+    /// Key → row indexes of the referenced tables of `batch` (built anyway to check references;
+    /// the audit reuses them). Row numbers are only valid while `batch` is not reordered.
+    pub keys: BatchKeys,
 }
 
 impl Ingested {
@@ -232,7 +242,7 @@ pub fn read_batch_with(
     if files.is_empty() {
         return Err(BatchError::NoTables(dir.to_path_buf()));
     }
-    with_threads(opts, || load::run(&files, opts.check_refs, known))?
+    with_threads(opts, || load::run(&files, opts, known))?
 }
 
 /// Reads a single table file (format from its extension). References are not checked, since the
@@ -256,7 +266,11 @@ pub fn read_table_file(path: &Path, table: Table, opts: &Options) -> Result<Inge
         });
     }
     let files = [(table, path.to_path_buf(), format)];
-    with_threads(opts, || load::run(&files, false, &NoKnownKeys))?
+    let opts = Options {
+        check_refs: false,
+        ..opts.clone()
+    };
+    with_threads(&opts, || load::run(&files, &opts, &NoKnownKeys))?
 }
 
 fn with_threads<T: Send>(opts: &Options, f: impl FnOnce() -> T + Send) -> Result<T, BatchError> {

@@ -5,7 +5,7 @@
 use crate::fields::{Layout, Problem, Row};
 use crate::tables::{Record, RefCache, Refs};
 use crate::{
-    csvfast, pq, BatchError, Format, Ingested, KnownKeys, Quarantined, SourceFile, TableStats,
+    csvfast, pq, BatchError, BatchKeys, Options, Format, Ingested, KnownKeys, Quarantined, SourceFile, TableStats,
 };
 use ahash::RandomState;
 use medfund_contract::records::*;
@@ -22,6 +22,8 @@ pub(crate) struct Env<'e, 'k> {
     pub file: &'e Path,
     pub refs: &'e Refs<'k>,
     pub hasher: &'e RandomState,
+    /// Whether to compute the file's SHA-256.
+    pub digests: bool,
 }
 
 /// Where a record came from inside the text (or row batch) the chunk was cut from.
@@ -403,6 +405,7 @@ impl From<BatchError> for FileError {
 
 fn load_table<R: Record>(
     files: &[(Table, PathBuf, Format)],
+    digests: bool,
     refs: &mut Refs,
     out: &mut Ingested,
 ) -> Result<(), BatchError> {
@@ -417,6 +420,7 @@ fn load_table<R: Record>(
                 file: path,
                 refs,
                 hasher: &hasher,
+                digests,
             };
             let res: Result<SourceFile, FileError> = match format {
                 Format::Csv | Format::Jsonl => {
@@ -449,32 +453,45 @@ fn load_table<R: Record>(
 /// Reads every file, table by table in load order.
 pub(crate) fn run(
     files: &[(Table, PathBuf, Format)],
-    check_refs: bool,
+    opts: &Options,
     known: &dyn KnownKeys,
 ) -> Result<Ingested, BatchError> {
-    let mut refs = Refs::new(check_refs, known);
+    let mut refs = Refs::new(opts.check_refs, known);
     let mut out = Ingested::default();
+    let timing = std::env::var_os("MEDFUND_INGEST_TIMING").is_some();
     for t in Table::ALL {
+        let t0 = std::time::Instant::now();
         let f = files;
+        let d = opts.digests;
         let r = &mut refs;
         let o = &mut out;
         match t {
-            Table::Fixmedins => load_table::<Fixmedins>(f, r, o),
-            Table::Psn => load_table::<Psn>(f, r, o),
-            Table::Pract => load_table::<Pract>(f, r, o),
-            Table::PractSusp => load_table::<PractSusp>(f, r, o),
-            Table::Catalog => load_table::<CatalogEntry>(f, r, o),
-            Table::Mdtrt => load_table::<Mdtrt>(f, r, o),
-            Table::Diag => load_table::<Diag>(f, r, o),
-            Table::Setl => load_table::<Setl>(f, r, o),
-            Table::Fee => load_table::<Fee>(f, r, o),
-            Table::Rx => load_table::<Rx>(f, r, o),
-            Table::InvPurc => load_table::<InvPurc>(f, r, o),
-            Table::InvStock => load_table::<InvStock>(f, r, o),
-            Table::Idv => load_table::<Idv>(f, r, o),
-            Table::FundMonth => load_table::<FundMonth>(f, r, o),
-            Table::Budget => load_table::<Budget>(f, r, o),
+            Table::Fixmedins => load_table::<Fixmedins>(f, d, r, o),
+            Table::Psn => load_table::<Psn>(f, d, r, o),
+            Table::Pract => load_table::<Pract>(f, d, r, o),
+            Table::PractSusp => load_table::<PractSusp>(f, d, r, o),
+            Table::Catalog => load_table::<CatalogEntry>(f, d, r, o),
+            Table::Mdtrt => load_table::<Mdtrt>(f, d, r, o),
+            Table::Diag => load_table::<Diag>(f, d, r, o),
+            Table::Setl => load_table::<Setl>(f, d, r, o),
+            Table::Fee => load_table::<Fee>(f, d, r, o),
+            Table::Rx => load_table::<Rx>(f, d, r, o),
+            Table::InvPurc => load_table::<InvPurc>(f, d, r, o),
+            Table::InvStock => load_table::<InvStock>(f, d, r, o),
+            Table::Idv => load_table::<Idv>(f, d, r, o),
+            Table::FundMonth => load_table::<FundMonth>(f, d, r, o),
+            Table::Budget => load_table::<Budget>(f, d, r, o),
         }?;
+        if timing {
+            eprintln!("  [ingest] {}: {:.3}s", t.name(), t0.elapsed().as_secs_f64());
+        }
     }
+    out.keys = BatchKeys {
+        psn: refs.psn,
+        fixmedins: refs.fixmedins,
+        mdtrt: refs.mdtrt,
+        setl: refs.setl,
+        catalog: refs.catalog,
+    };
     Ok(out)
 }

@@ -12,10 +12,8 @@ use medfund_contract::money::{Fen, Price, Qty};
 use medfund_contract::records::*;
 use medfund_contract::schema::Table;
 use medfund_contract::Code;
-use std::collections::HashSet;
 
-/// A set of keys of one table.
-pub(crate) type KeySet = HashSet<Code, RandomState>;
+pub(crate) use crate::keys::KeyIndex as KeySet;
 
 /// Keys that references may point to: the batch's loaded records plus the store's.
 pub(crate) struct Refs<'k> {
@@ -165,8 +163,7 @@ impl Record for Fixmedins {
     }
     keyed!(fixmedins_code);
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
-        refs.fixmedins
-            .extend(rows.iter().map(|r| r.fixmedins_code.clone()));
+        refs.fixmedins = KeySet::build_by(&rows, |r| &r.fixmedins_code);
         b.fixmedins = rows;
     }
 }
@@ -184,7 +181,7 @@ impl Record for Psn {
     }
     keyed!(psn_no);
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
-        refs.psn.extend(rows.iter().map(|r| r.psn_no.clone()));
+        refs.psn = KeySet::build_by(&rows, |r| &r.psn_no);
         b.psn = rows;
     }
 }
@@ -260,8 +257,7 @@ impl Record for CatalogEntry {
     }
     keyed!(med_list_codg);
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
-        refs.catalog
-            .extend(rows.iter().map(|r| r.med_list_codg.clone()));
+        refs.catalog = KeySet::build_by(&rows, |r| &r.med_list_codg);
         b.catalog = rows;
     }
 }
@@ -294,7 +290,7 @@ impl Record for Mdtrt {
         )
     }
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
-        refs.mdtrt.extend(rows.iter().map(|r| r.mdtrt_id.clone()));
+        refs.mdtrt = KeySet::build_by(&rows, |r| &r.mdtrt_id);
         b.mdtrt = rows;
     }
 }
@@ -339,7 +335,7 @@ impl Record for Setl {
         refs.need(RefKind::Mdtrt, "mdtrt_id", &self.mdtrt_id, c)
     }
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
-        refs.setl.extend(rows.iter().map(|r| r.setl_id.clone()));
+        refs.setl = KeySet::build_by(&rows, |r| &r.setl_id);
         b.setl = rows;
     }
 }

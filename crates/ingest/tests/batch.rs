@@ -157,6 +157,7 @@ fn single_threaded_reads_the_same() {
         &Options {
             threads: 1,
             check_refs: true,
+            ..Options::default()
         },
     )
     .unwrap();
@@ -438,6 +439,7 @@ fn gbk_found_only_after_the_first_block_restarts_the_table() {
         &Options {
             threads: 1,
             check_refs: true,
+            ..Options::default()
         },
     )
     .unwrap();
@@ -517,6 +519,7 @@ fn references_satisfied_by_known_keys() {
         &Options {
             threads: 0,
             check_refs: false,
+            ..Options::default()
         },
     )
     .unwrap();
@@ -602,6 +605,7 @@ fn multi_chunk_file_keeps_line_numbers_and_quoted_newlines() {
         &Options {
             threads: 2,
             check_refs: true,
+            ..Options::default()
         },
     )
     .unwrap();

@@ -1,0 +1,176 @@
+//! Key indexes: the natural key of a table (`psn_no`, `mdtrt_id`, …) → the row that holds it.
+//!
+//! Ingestion needs them to check references, and the audit needs the same maps to tie fee lines
+//! to their visits and visits to their persons. Building one serially for a province's month
+//! (millions of visits) took longer than parsing the visit file, so the index is split into
+//! shards by hash and the shards are filled in parallel; a lookup hashes once and probes one
+//! shard. The index is built once by ingestion and handed to the audit in [`crate::Ingested`].
+
+use ahash::RandomState;
+use hashbrown::HashTable;
+use medfund_contract::Code;
+use rayon::prelude::*;
+
+const SHARD_BITS: u32 = 6;
+const SHARDS: usize = 1 << SHARD_BITS;
+
+/// The shard of a hash. Bits 32.. are used because hashbrown takes the top 7 bits for its
+/// control bytes and the low bits for the bucket, both of which must stay varied in a shard.
+#[inline]
+fn shard_of(h: u64) -> usize {
+    ((h >> 32) as usize) & (SHARDS - 1)
+}
+
+fn hasher() -> RandomState {
+    // Fixed seeds: the index is rebuilt per run, and a fixed layout keeps timings comparable.
+    RandomState::with_seeds(0x6b65_7969, 0x6e64_6578, 0x6d65_6466, 0x756e_6421)
+}
+
+/// A read-only map from key to row index, for one table.
+///
+/// ```
+/// use medfund_ingest::KeyIndex;
+/// let ix = KeyIndex::build(&["MD1", "MD2", "MD1"]);
+/// assert_eq!(ix.get("MD2"), Some(1));
+/// assert_eq!(ix.get("MD1"), Some(0)); // the first row of a repeated key
+/// assert!(!ix.contains("MD3"));
+/// assert_eq!(ix.len(), 2);
+/// ```
+#[derive(Clone)]
+pub struct KeyIndex {
+    shards: Vec<HashTable<(Code, u32)>>,
+    hasher: RandomState,
+    len: usize,
+}
+
+impl Default for KeyIndex {
+    fn default() -> Self {
+        KeyIndex {
+            shards: (0..SHARDS).map(|_| HashTable::new()).collect(),
+            hasher: hasher(),
+            len: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for KeyIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyIndex({} keys)", self.len)
+    }
+}
+
+impl KeyIndex {
+    /// Indexes `keys[i]` → `i`. When a key repeats, the first row wins.
+    pub fn build<K: AsRef<str> + Sync>(keys: &[K]) -> KeyIndex {
+        Self::build_by(keys, |k| k.as_ref())
+    }
+
+    /// Indexes `key(&rows[i])` → `i`, for rows of any type. When a key repeats, the first row
+    /// wins.
+    pub fn build_by<T: Sync>(rows: &[T], key: impl Fn(&T) -> &str + Sync) -> KeyIndex {
+        let hasher = hasher();
+        let hashes: Vec<u64> = rows
+            .par_iter()
+            .map(|r| hasher.hash_one(key(r)))
+            .collect();
+        // Counting sort of the rows by shard, keeping row order inside a shard so that the
+        // first row of a repeated key is met first.
+        let mut start = [0usize; SHARDS + 1];
+        for &h in &hashes {
+            start[shard_of(h) + 1] += 1;
+        }
+        for s in 0..SHARDS {
+            start[s + 1] += start[s];
+        }
+        let mut pos = start;
+        let mut members = vec![0u32; rows.len()];
+        for (i, &h) in hashes.iter().enumerate() {
+            let s = shard_of(h);
+            members[pos[s]] = i as u32;
+            pos[s] += 1;
+        }
+        let shards: Vec<(HashTable<(Code, u32)>, usize)> = (0..SHARDS)
+            .into_par_iter()
+            .map(|s| {
+                let own = &members[start[s]..start[s + 1]];
+                let mut t = HashTable::with_capacity(own.len());
+                let mut n = 0;
+                for &i in own {
+                    let k = key(&rows[i as usize]);
+                    let h = hashes[i as usize];
+                    if t.find(h, |e: &(Code, u32)| e.0.as_str() == k).is_none() {
+                        t.insert_unique(h, (Code::from(k), i), |e: &(Code, u32)| {
+                            hasher.hash_one(e.0.as_str())
+                        });
+                        n += 1;
+                    }
+                }
+                (t, n)
+            })
+            .collect();
+        let len = shards.iter().map(|s| s.1).sum();
+        KeyIndex {
+            shards: shards.into_iter().map(|s| s.0).collect(),
+            hasher,
+            len,
+        }
+    }
+
+    /// The row holding `key`.
+    #[inline]
+    pub fn get(&self, key: &str) -> Option<u32> {
+        let h = self.hasher.hash_one(key);
+        self.shards[shard_of(h)]
+            .find(h, |e| e.0.as_str() == key)
+            .map(|e| e.1)
+    }
+
+    /// Whether some row holds `key`.
+    #[inline]
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Number of distinct keys.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no key is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The key indexes of a batch's referenced tables; row numbers point into the
+/// [`medfund_contract::Batch`] they were built with.
+#[derive(Clone, Debug, Default)]
+pub struct BatchKeys {
+    /// `psn.psn_no` → row of `batch.psn`.
+    pub psn: KeyIndex,
+    /// `fixmedins.fixmedins_code` → row of `batch.fixmedins`.
+    pub fixmedins: KeyIndex,
+    /// `mdtrt.mdtrt_id` → row of `batch.mdtrt`.
+    pub mdtrt: KeyIndex,
+    /// `setl.setl_id` → row of `batch.setl`.
+    pub setl: KeyIndex,
+    /// `catalog.med_list_codg` → row of `batch.catalog`.
+    pub catalog: KeyIndex,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_keys_first_wins() {
+        let keys: Vec<String> = (0..50_000).map(|i| format!("K{}", i % 40_000)).collect();
+        let ix = KeyIndex::build(&keys);
+        assert_eq!(ix.len(), 40_000);
+        assert_eq!(ix.get("K39999"), Some(39_999));
+        assert_eq!(ix.get("K5"), Some(5));
+        assert_eq!(ix.get("K40000"), None);
+        assert!(KeyIndex::default().is_empty());
+        assert_eq!(KeyIndex::default().get("K5"), None);
+    }
+}
