@@ -183,9 +183,10 @@ pub fn audit_keyed(
     };
     // Persons: the psn table, then psn_no values that only appear on visits.
     let mut person_no: Vec<&str> = batch.psn.iter().map(|p| p.psn_no.as_str()).collect();
-    let mut visit_person: Vec<u32> = lookup_runs(&batch.mdtrt, |m| m.psn_no.as_str(), |k| {
-        psn_ix.get(k)
-    });
+    let mut visit_person: Vec<u32> =
+        lookup_runs(&batch.mdtrt, |m| m.psn_no.as_str(), |k, hint| {
+            psn_ix.get_near(k, hint)
+        });
     let mut extra_psn: AHashMap<&str, u32> = AHashMap::new();
     for (vp, m) in visit_person.iter_mut().zip(&batch.mdtrt) {
         if *vp == NONE {
@@ -195,7 +196,11 @@ pub fn audit_keyed(
             });
         }
     }
-    let person_of = |k: &str| psn_ix.get(k).or_else(|| extra_psn.get(k).copied());
+    let person_of = |k: &str, hint: u32| {
+        psn_ix
+            .get_near(k, hint)
+            .or_else(|| extra_psn.get(k).copied())
+    };
     let n_persons = person_no.len();
 
     // Lines → visit and catalog index, in parallel.
@@ -206,15 +211,16 @@ pub fn audit_keyed(
         .par_chunks_mut(16_384)
         .zip(batch.fee.par_chunks(16_384))
         .for_each(|(out, fees)| {
-            let mut last: (&str, u32) = ("\u{0}", NONE);
+            let mut last = 0u32;
             for (o, f) in out.iter_mut().zip(fees) {
-                if f.mdtrt_id.as_str() != last.0 {
-                    last = (
-                        f.mdtrt_id.as_str(),
-                        visit_ix.get(f.mdtrt_id.as_str()).unwrap_or(NONE),
-                    );
-                }
-                *o = (last.1, k.code(&f.med_list_codg).unwrap_or(NONE));
+                let v = match visit_ix.get_near(f.mdtrt_id.as_str(), last) {
+                    Some(v) => {
+                        last = v;
+                        v
+                    }
+                    None => NONE,
+                };
+                *o = (v, k.code(&f.med_list_codg).unwrap_or(NONE));
             }
         });
     stats.lines_without_visit = fee_meta.par_iter().filter(|m| m.0 == NONE).count() as u64;
@@ -222,7 +228,7 @@ pub fn audit_keyed(
 
     phase("index lines");
     let fee_visit: Vec<u32> = fee_meta.par_iter().map(|m| m.0).collect();
-    let visit_of = |k: &str| visit_ix.get(k);
+    let visit_of = |k: &str, hint: u32| visit_ix.get_near(k, hint);
     let diag_visit = lookup_runs(&batch.diag, |d| d.mdtrt_id.as_str(), visit_of);
     let setl_visit = lookup_runs(&batch.setl, |s| s.mdtrt_id.as_str(), visit_of);
     let idv_person = lookup_runs(&batch.idv, |i| i.psn_no.as_str(), person_of);
@@ -380,24 +386,27 @@ pub fn sort_findings(f: &mut [Finding]) {
     });
 }
 
-/// The index of each row's key in `ix` (`u32::MAX` when absent), in parallel, with a one-entry
-/// cache for runs of equal keys (rows of one visit or person are usually contiguous).
+/// The index of each row's key by `ix(key, hint)` (`u32::MAX` when absent), in parallel; the hint
+/// is the previous row's answer, since rows of one visit or person are usually contiguous and in
+/// the order of the table they point to.
 fn lookup_runs<'a, T: Sync>(
     rows: &'a [T],
     key: impl Fn(&'a T) -> &'a str + Sync,
-    ix: impl Fn(&str) -> Option<u32> + Sync,
+    ix: impl Fn(&str, u32) -> Option<u32> + Sync,
 ) -> Vec<u32> {
     let mut out = vec![u32::MAX; rows.len()];
     out.par_chunks_mut(16_384)
         .zip(rows.par_chunks(16_384))
         .for_each(|(o, rs)| {
-            let mut last: (&str, u32) = ("\u{0}", u32::MAX);
+            let mut hint = 0u32;
             for (o, r) in o.iter_mut().zip(rs) {
-                let k = key(r);
-                if k != last.0 {
-                    last = (k, ix(k).unwrap_or(u32::MAX));
-                }
-                *o = last.1;
+                *o = match ix(key(r), hint) {
+                    Some(i) => {
+                        hint = i;
+                        i
+                    }
+                    None => u32::MAX,
+                };
             }
         });
     out

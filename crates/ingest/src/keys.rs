@@ -28,25 +28,39 @@ fn hasher() -> RandomState {
 
 /// A read-only map from key to row index, for one table.
 ///
+/// Claim extracts list fee lines, settlements and diagnoses in the order of their visits, so a
+/// lookup can be given the row found for the previous line as a hint ([`KeyIndex::get_near`]):
+/// the same row or the next one is checked first, in memory order, before the hash probe.
+///
 /// ```
 /// use medfund_ingest::KeyIndex;
 /// let ix = KeyIndex::build(&["MD1", "MD2", "MD1"]);
 /// assert_eq!(ix.get("MD2"), Some(1));
 /// assert_eq!(ix.get("MD1"), Some(0)); // the first row of a repeated key
+/// assert_eq!(ix.get_near("MD2", 0), Some(1));
+/// assert_eq!(ix.get_near("MD1", 1), Some(0)); // not row 2: a repeated key is never found
 /// assert!(!ix.contains("MD3"));
 /// assert_eq!(ix.len(), 2);
 /// ```
 #[derive(Clone)]
 pub struct KeyIndex {
-    shards: Vec<HashTable<(Code, u32)>>,
+    /// Row index per hash shard; the key itself is `keys[row]`.
+    shards: Vec<HashTable<u32>>,
+    /// The key of every row; rows repeating an earlier key hold [`SHADOWED`] instead.
+    keys: Vec<Code>,
     hasher: RandomState,
     len: usize,
 }
+
+/// Stands in for the key of a row that repeats an earlier row's key, so that only the first row
+/// is ever found. Contract codes cannot hold a NUL character.
+const SHADOWED: &str = "\0";
 
 impl Default for KeyIndex {
     fn default() -> Self {
         KeyIndex {
             shards: (0..SHARDS).map(|_| HashTable::new()).collect(),
+            keys: Vec::new(),
             hasher: hasher(),
             len: 0,
         }
@@ -69,10 +83,13 @@ impl KeyIndex {
     /// wins.
     pub fn build_by<T: Sync>(rows: &[T], key: impl Fn(&T) -> &str + Sync) -> KeyIndex {
         let hasher = hasher();
-        let hashes: Vec<u64> = rows
+        let (hashes, mut keys): (Vec<u64>, Vec<Code>) = rows
             .par_iter()
-            .map(|r| hasher.hash_one(key(r)))
-            .collect();
+            .map(|r| {
+                let k = key(r);
+                (hasher.hash_one(k), Code::from(k))
+            })
+            .unzip();
         // Counting sort of the rows by shard, keeping row order inside a shard so that the
         // first row of a repeated key is met first.
         let mut start = [0usize; SHARDS + 1];
@@ -89,28 +106,37 @@ impl KeyIndex {
             members[pos[s]] = i as u32;
             pos[s] += 1;
         }
-        let shards: Vec<(HashTable<(Code, u32)>, usize)> = (0..SHARDS)
+        let keys_ref = &keys;
+        let built: Vec<(HashTable<u32>, Vec<u32>)> = (0..SHARDS)
             .into_par_iter()
             .map(|s| {
                 let own = &members[start[s]..start[s + 1]];
                 let mut t = HashTable::with_capacity(own.len());
-                let mut n = 0;
+                let mut shadowed = Vec::new();
                 for &i in own {
-                    let k = key(&rows[i as usize]);
+                    let k = keys_ref[i as usize].as_str();
                     let h = hashes[i as usize];
-                    if t.find(h, |e: &(Code, u32)| e.0.as_str() == k).is_none() {
-                        t.insert_unique(h, (Code::from(k), i), |e: &(Code, u32)| {
-                            hasher.hash_one(e.0.as_str())
-                        });
-                        n += 1;
+                    if t.find(h, |&r: &u32| keys_ref[r as usize] == k).is_some() {
+                        shadowed.push(i);
+                    } else {
+                        t.insert_unique(h, i, |&r: &u32| hashes[r as usize]);
                     }
                 }
-                (t, n)
+                (t, shadowed)
             })
             .collect();
-        let len = shards.iter().map(|s| s.1).sum();
+        let mut shards = Vec::with_capacity(SHARDS);
+        let mut len = 0;
+        for (t, shadowed) in built {
+            len += t.len();
+            for i in shadowed {
+                keys[i as usize] = Code::from(SHADOWED);
+            }
+            shards.push(t);
+        }
         KeyIndex {
-            shards: shards.into_iter().map(|s| s.0).collect(),
+            shards,
+            keys,
             hasher,
             len,
         }
@@ -121,8 +147,21 @@ impl KeyIndex {
     pub fn get(&self, key: &str) -> Option<u32> {
         let h = self.hasher.hash_one(key);
         self.shards[shard_of(h)]
-            .find(h, |e| e.0.as_str() == key)
-            .map(|e| e.1)
+            .find(h, |&r| self.keys[r as usize] == key)
+            .copied()
+    }
+
+    /// The row holding `key`, trying row `hint` and the row after it first (give the row found
+    /// for the previous record of a file ordered like this table).
+    #[inline]
+    pub fn get_near(&self, key: &str, hint: u32) -> Option<u32> {
+        let h = hint as usize;
+        for r in [h, h.wrapping_add(1)] {
+            if self.keys.get(r).is_some_and(|k| k == key) {
+                return Some(r as u32);
+            }
+        }
+        self.get(key)
     }
 
     /// Whether some row holds `key`.

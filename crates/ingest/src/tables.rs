@@ -40,22 +40,21 @@ impl<'k> Refs<'k> {
     }
 }
 
-/// The last value of each reference found valid in this chunk: claim files are grouped by visit,
-/// so most lines repeat the previous line's references and skip the hash lookups.
+/// Per chunk, the row each reference resolved to last (claim files list lines in the order of
+/// their visits, so the next line's visit is the same row or the next one), and the last
+/// reference that only the store knew.
 #[derive(Default)]
 pub(crate) struct RefCache {
-    psn: Code,
-    fixmedins: Code,
-    mdtrt: Code,
-    setl: Code,
+    row: [u32; 4],
+    known: [Code; 4],
 }
 
 #[derive(Clone, Copy)]
 enum RefKind {
-    Psn,
-    Fixmedins,
-    Mdtrt,
-    Setl,
+    Psn = 0,
+    Fixmedins = 1,
+    Mdtrt = 2,
+    Setl = 3,
 }
 
 impl Refs<'_> {
@@ -67,23 +66,28 @@ impl Refs<'_> {
         v: &str,
         cache: &mut RefCache,
     ) -> Result<(), Problem> {
-        let slot = match kind {
-            RefKind::Psn => &mut cache.psn,
-            RefKind::Fixmedins => &mut cache.fixmedins,
-            RefKind::Mdtrt => &mut cache.mdtrt,
-            RefKind::Setl => &mut cache.setl,
+        let k = kind as usize;
+        let ix = match kind {
+            RefKind::Psn => &self.psn,
+            RefKind::Fixmedins => &self.fixmedins,
+            RefKind::Mdtrt => &self.mdtrt,
+            RefKind::Setl => &self.setl,
         };
-        if slot.as_str() == v && !v.is_empty() {
+        if let Some(r) = ix.get_near(v, cache.row[k]) {
+            cache.row[k] = r;
             return Ok(());
         }
-        let ok = match kind {
-            RefKind::Psn => self.psn.contains(v) || self.known.has_psn(v),
-            RefKind::Fixmedins => self.fixmedins.contains(v) || self.known.has_fixmedins(v),
-            RefKind::Mdtrt => self.mdtrt.contains(v) || self.known.has_mdtrt(v),
-            RefKind::Setl => self.setl.contains(v) || self.known.has_setl(v),
+        if !v.is_empty() && cache.known[k].as_str() == v {
+            return Ok(());
+        }
+        let known = match kind {
+            RefKind::Psn => self.known.has_psn(v),
+            RefKind::Fixmedins => self.known.has_fixmedins(v),
+            RefKind::Mdtrt => self.known.has_mdtrt(v),
+            RefKind::Setl => self.known.has_setl(v),
         };
-        if ok {
-            *slot = Code::from(v);
+        if known {
+            cache.known[k] = Code::from(v);
             Ok(())
         } else {
             let (zh, en) = match kind {
