@@ -23,6 +23,9 @@ use std::io::{self, Read};
 use std::ops::Range;
 use std::path::Path;
 
+pub(crate) static T_PARSE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+pub(crate) static T_ABSORB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Target chunk size for one parallel task.
 pub(crate) const CHUNK: usize = 8 << 20;
 
@@ -583,6 +586,7 @@ fn stream<R: Record, S: Read + Send>(
         let pool = &sink.pool;
         next.clear();
         next.extend_from_slice(&data[cut..]);
+        let t_parse = std::time::Instant::now();
         let (read, outs) = rayon::join(
             || {
                 if eof {
@@ -610,10 +614,19 @@ fn stream<R: Record, S: Read + Send>(
             outs_ok.push(out);
         }
         line_base = base;
+        let t_absorb = std::time::Instant::now();
+        T_PARSE.fetch_add(
+            (t_absorb - t_parse).as_micros() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         sink.absorb(outs_ok, env, &bases, &|c: usize, s: Span| {
             String::from_utf8_lossy(&data[ranges[c].start + s.start..ranges[c].start + s.end])
                 .into_owned()
         });
+        T_ABSORB.fetch_add(
+            t_absorb.elapsed().as_micros() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         eof = read.map_err(io_err(path))?;
         std::mem::swap(&mut buf, &mut next);
         pos = 0;

@@ -197,6 +197,9 @@ pub(crate) struct Sink<R> {
     pub quarantine: Vec<Quarantined>,
     pub unknown_catalog: u64,
     pub pool: Pool<R>,
+    /// Every key so far was greater than the one before, so no key can have been seen twice
+    /// and the dedupe maps are not filled yet (see [`Sink::absorb`]).
+    increasing: bool,
 }
 
 impl<R: Record> Sink<R> {
@@ -209,6 +212,7 @@ impl<R: Record> Sink<R> {
             quarantine: Vec::new(),
             unknown_catalog: 0,
             pool: Pool(Mutex::new(Vec::new())),
+            increasing: true,
         }
     }
 
@@ -228,6 +232,11 @@ impl<R: Record> Sink<R> {
     /// Dedupe runs in parallel over hash shards, each seeing its records in file order, so the
     /// first record of a key is kept whatever the thread timing. The kept records are then moved
     /// into `rows` in parallel, each chunk into its own slice of the spare capacity.
+    ///
+    /// Extracts are usually sorted by their key (serial numbers, visit ids). While every key is
+    /// greater than the previous one there is nothing to dedupe, so the maps are left empty; the
+    /// first block that breaks the order fills them for the records before it and dedupe goes on
+    /// as usual. The result is the same either way.
     pub fn absorb(
         &mut self,
         mut outs: Vec<ChunkOut<R>>,
@@ -256,6 +265,14 @@ impl<R: Record> Sink<R> {
             let c = starts.partition_point(|&s| s <= k) - 1;
             (c, k - starts[c])
         };
+        if self.increasing {
+            if self.block_increasing(&outs) {
+                self.keep_all(outs, total);
+                return;
+            }
+            self.increasing = false;
+            self.fill_maps(env.hasher);
+        }
         let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); SHARDS];
         for (c, o) in outs.iter().enumerate() {
             for (i, &h) in o.hashes.iter().enumerate() {
@@ -389,6 +406,82 @@ impl<R: Record> Sink<R> {
     }
 }
 
+impl<R: Record> Sink<R> {
+    /// Whether the block's keys continue the strictly increasing run of keys.
+    fn block_increasing(&self, outs: &[ChunkOut<R>]) -> bool {
+        let inside = outs
+            .par_iter()
+            .all(|o| o.rows.windows(2).all(|w| w[0].key_before(&w[1])));
+        if !inside {
+            return false;
+        }
+        let mut prev = self.rows.last();
+        for o in outs {
+            if let (Some(p), Some(first)) = (prev, o.rows.first()) {
+                if !p.key_before(first) {
+                    return false;
+                }
+            }
+            prev = o.rows.last().or(prev);
+        }
+        true
+    }
+
+    /// Keeps every record of a block (all keys new).
+    fn keep_all(&mut self, mut outs: Vec<ChunkOut<R>>, total: usize) {
+        let base = self.rows.len();
+        self.ord_to_row
+            .extend((0..total).map(|i| (base + i) as u32));
+        self.rows.reserve(total);
+        let mut spare = &mut self.rows.spare_capacity_mut()[..total];
+        let mut slots = Vec::with_capacity(outs.len());
+        for o in &outs {
+            let (head, tail) = spare.split_at_mut(o.rows.len());
+            slots.push(head);
+            spare = tail;
+        }
+        outs.par_iter_mut().zip(slots).for_each(|(o, slot)| {
+            for (dst, r) in slot.iter_mut().zip(o.rows.drain(..)) {
+                dst.write(r);
+            }
+        });
+        // SAFETY: the slots cover exactly `total` elements after the old length, and every
+        // chunk wrote each of its records into its own slot.
+        unsafe { self.rows.set_len(base + total) };
+        for o in outs {
+            self.pool.give(o);
+        }
+    }
+
+    /// Fills the dedupe maps with the records kept while keys were increasing (all distinct, so
+    /// every record is the first of its key and ordinal = row).
+    fn fill_maps(&mut self, hasher: &RandomState) {
+        let rows = &self.rows;
+        let hashes: Vec<u64> = rows.par_iter().map(|r| r.key_hash(hasher)).collect();
+        let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); SHARDS];
+        for (i, &h) in hashes.iter().enumerate() {
+            buckets[shard_of(h)].push(i as u32);
+        }
+        self.shards
+            .par_iter_mut()
+            .zip(buckets.par_iter())
+            .for_each(|(sh, bucket)| {
+                for &i in bucket {
+                    let h = hashes[i as usize];
+                    match sh.first.entry(h) {
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(i);
+                        }
+                        // Distinct keys sharing a 64-bit hash.
+                        std::collections::hash_map::Entry::Occupied(_) => {
+                            sh.collisions.entry(h).or_default().push(i)
+                        }
+                    }
+                }
+            });
+    }
+}
+
 /// Why a file must be read again in another way.
 pub(crate) enum FileError {
     /// The file turned out not to be UTF-8 after part of it was read: read the table again,
@@ -483,7 +576,14 @@ pub(crate) fn run(
             Table::Budget => load_table::<Budget>(f, d, r, o),
         }?;
         if timing {
-            eprintln!("  [ingest] {}: {:.3}s", t.name(), t0.elapsed().as_secs_f64());
+            use std::sync::atomic::Ordering::Relaxed;
+            eprintln!(
+                "  [ingest] {}: {:.3}s (parse {:.3}s, absorb {:.3}s)",
+                t.name(),
+                t0.elapsed().as_secs_f64(),
+                csvfast::T_PARSE.swap(0, Relaxed) as f64 / 1e6,
+                csvfast::T_ABSORB.swap(0, Relaxed) as f64 / 1e6
+            );
         }
     }
     out.keys = BatchKeys {

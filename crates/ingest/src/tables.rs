@@ -113,6 +113,8 @@ pub(crate) trait Record: Sized + Send + Sync + PartialEq {
     /// Hash of the natural key (the whole record for tables without one).
     fn key_hash(&self, s: &RandomState) -> u64;
     fn same_key(&self, o: &Self) -> bool;
+    /// Whether this record's key sorts strictly before `o`'s.
+    fn key_before(&self, o: &Self) -> bool;
     /// The key for messages: `(a, b)`.
     fn key_text(&self) -> String;
     /// References to other tables (only called when reference checks are on).
@@ -134,6 +136,9 @@ macro_rules! keyed {
         }
         fn same_key(&self, o: &Self) -> bool {
             true $(&& self.$f == o.$f)+
+        }
+        fn key_before(&self, o: &Self) -> bool {
+            ($(&self.$f,)+) < ($(&o.$f,)+)
         }
         fn key_text(&self) -> String {
             let parts: Vec<String> = vec![$(self.$f.to_string()),+];
