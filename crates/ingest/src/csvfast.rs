@@ -27,7 +27,7 @@ pub(crate) static T_PARSE: std::sync::atomic::AtomicU64 = std::sync::atomic::Ato
 pub(crate) static T_ABSORB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Target chunk size for one parallel task.
-pub(crate) const CHUNK: usize = 8 << 20;
+pub(crate) const CHUNK: usize = 2 << 20;
 
 pub(crate) fn hex(d: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
@@ -499,7 +499,7 @@ fn stream<R: Record, S: Read + Send>(
     total: u64,
 ) -> Result<bool, FileError> {
     let path = env.file;
-    let block = CHUNK * rayon::current_num_threads().max(1) * 2;
+    let block = CHUNK * rayon::current_num_threads().max(1) * 8;
     let mut buf: Vec<u8> = Vec::with_capacity(block + CHUNK);
     let mut eof = fill(&mut src, &mut buf, block, sha).map_err(io_err(path))?;
     let mut pos = 0;
