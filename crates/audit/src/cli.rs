@@ -1,5 +1,5 @@
 //! Command-line entry of this crate (wired into the `medfund` binary):
-//! `medfund audit BATCH_DIR [--out F] [--format jsonl|csv|parquet] [--rules DIR] [--kb FILE|--no-kb]`
+//! `medfund audit BATCH_DIR [--out F] [--format jsonl|csv|parquet] [--rules DIR] [--kb FILE|--no-kb] [--store]`
 //! and `medfund rules list|check [--rules DIR]`.
 
 use crate::output::{self, Format};
@@ -36,6 +36,10 @@ pub struct AuditArgs {
     /// 工作线程数（0 = 全部核心） / worker threads (0 = all cores)
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// 疑点同时存入数据目录的库，进入审核流程（重复审核同一批次不会重复登记） / also save the
+    /// findings in the data directory's store for review (re-auditing a batch adds no duplicates)
+    #[arg(long)]
+    pub store: bool,
 }
 
 /// Stage names on the command line.
@@ -109,6 +113,7 @@ pub fn run(data: &Path, args: &AuditArgs) -> anyhow::Result<()> {
             .build_global();
     }
     let t0 = Instant::now();
+    let started_at = local_now();
     let opts = medfund_ingest::Options {
         threads: args.threads,
         digests: false,
@@ -172,11 +177,41 @@ pub fn run(data: &Path, args: &AuditArgs) -> anyhow::Result<()> {
     }
     let t_write = t1.elapsed();
     summary(&res.stats, &lib, t_read, t_write, t0.elapsed());
+    if args.store {
+        let run = medfund_store::AuditRunInfo {
+            source: args.batch.display().to_string(),
+            started_at,
+            finished_at: local_now(),
+            rules: Some(format!("{} ({})", lib.version, lib.origin)),
+            note: Some(format!(
+                "medfund audit; 知识库 / kb: {}",
+                res.stats.kb_version.as_deref().unwrap_or("none")
+            )),
+        };
+        let mut store = medfund_store::Store::open(data).map_err(|e| {
+            anyhow::anyhow!(
+                "{e}。无法打开数据目录 {} 的库以保存疑点 / cannot open the store to save the findings",
+                data.display()
+            )
+        })?;
+        let id = store
+            .save_findings(&run, &res.findings)
+            .map_err(|e| anyhow::anyhow!("{e}。疑点未入库 / the findings were not stored"))?;
+        eprintln!(
+            "疑点已入库待审：{} 条（审核批次 #{id}） / {} findings stored for review (audit run #{id})",
+            res.findings.len(),
+            res.findings.len()
+        );
+    }
     // The process ends here: freeing millions of records one by one would only delay the exit
     // (half a second for ten million fee lines); the OS takes the memory back at once.
     std::mem::forget(res);
     std::mem::forget(ing);
     Ok(())
+}
+
+fn local_now() -> String {
+    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 fn summary(

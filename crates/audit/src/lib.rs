@@ -183,10 +183,11 @@ pub fn audit_keyed(
     };
     // Persons: the psn table, then psn_no values that only appear on visits.
     let mut person_no: Vec<&str> = batch.psn.iter().map(|p| p.psn_no.as_str()).collect();
-    let mut visit_person: Vec<u32> =
-        lookup_runs(&batch.mdtrt, |m| m.psn_no.as_str(), |k, hint| {
-            psn_ix.get_near(k, hint)
-        });
+    let mut visit_person: Vec<u32> = lookup_runs(
+        &batch.mdtrt,
+        |m| m.psn_no.as_str(),
+        |k, hint| psn_ix.get_near(k, hint),
+    );
     let mut extra_psn: AHashMap<&str, u32> = AHashMap::new();
     for (vp, m) in visit_person.iter_mut().zip(&batch.mdtrt) {
         if *vp == NONE {

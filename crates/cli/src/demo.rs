@@ -130,6 +130,7 @@ pub fn run(data: &Path, a: &DemoArgs) -> anyhow::Result<()> {
                 city.display().to_string(),
                 s("--out"),
                 data.join("findings.jsonl").display().to_string(),
+                s("--store"),
             ],
         ));
         steps.push(step(
@@ -204,10 +205,6 @@ pub fn run(data: &Path, a: &DemoArgs) -> anyhow::Result<()> {
             if st.args.first().map(String::as_str) == Some("models") {
                 let n = store_findings(data, &data.join("model-findings.jsonl"))?;
                 eprintln!("模型线索已入库 / {n} model findings stored");
-            }
-            if st.args.first().map(String::as_str) == Some("audit") {
-                let n = store_findings(data, &data.join("findings.jsonl"))?;
-                eprintln!("疑点已入库待审 / {n} findings stored for review");
             }
         }
         std::fs::write(
@@ -349,7 +346,7 @@ fn csv_rows(path: &Path) -> anyhow::Result<CsvRows> {
     })
 }
 
-/// Keeps the audit's findings in the store, where the review workflow and the UI read them.
+/// Keeps the models' findings in the store, where the review workflow and the UI read them.
 fn store_findings(data: &Path, file: &Path) -> anyhow::Result<usize> {
     use std::io::BufRead;
     let mut findings = Vec::new();

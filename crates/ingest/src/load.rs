@@ -5,7 +5,8 @@
 use crate::fields::{Layout, Problem, Row};
 use crate::tables::{Record, RefCache, Refs};
 use crate::{
-    csvfast, pq, BatchError, BatchKeys, Options, Format, Ingested, KnownKeys, Quarantined, SourceFile, TableStats,
+    csvfast, pq, BatchError, BatchKeys, Format, Ingested, KnownKeys, Options, Quarantined,
+    SourceFile, TableStats,
 };
 use ahash::RandomState;
 use medfund_contract::records::*;
