@@ -1,5 +1,6 @@
 //! Command-line entry of this crate (wired into the `medfund` binary):
-//! `medfund audit BATCH_DIR [--out F] [--format jsonl|csv|parquet] [--rules DIR] [--kb FILE|--no-kb] [--store]`
+//! `medfund audit [BATCH_DIR] [--out F] [--format jsonl|csv|parquet] [--rules DIR] [--kb FILE|--no-kb]
+//! [--store [--from YYYY-MM] [--to YYYY-MM]]`
 //! and `medfund rules list|check [--rules DIR]`.
 
 use crate::output::{self, Format};
@@ -13,8 +14,10 @@ use std::time::Instant;
 /// 智能审核 / run the audit rules over a batch directory.
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// 批次目录（合同格式的表文件） / batch directory in the contract layout
-    pub batch: PathBuf,
+    /// 批次目录（合同格式的表文件）；省略时须给 --store，审核库中已加载的数据 / batch directory
+    /// in the contract layout; without it, --store audits the claims already loaded in the store
+    #[arg(required_unless_present = "store")]
+    pub batch: Option<PathBuf>,
     /// 输出文件（省略则写到标准输出） / output file (stdout when omitted)
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -36,10 +39,29 @@ pub struct AuditArgs {
     /// 工作线程数（0 = 全部核心） / worker threads (0 = all cores)
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// 疑点同时存入数据目录的库，进入审核流程（重复审核同一批次不会重复登记） / also save the
-    /// findings in the data directory's store for review (re-auditing a batch adds no duplicates)
+    /// 疑点存入数据目录的库，进入审核流程（重复审核不会重复登记，已有的审核结论保留）；不给批次
+    /// 目录时审核库中已加载的数据 / save the findings in the data directory's store for review
+    /// (re-auditing adds no duplicates and keeps review decisions); without BATCH_DIR, audit the
+    /// claims already loaded in the store
     #[arg(long)]
     pub store: bool,
+    /// 只审核库中自此月份起的数据（YYYY-MM，与 --store 同用） / first month of the stored claims
+    /// to audit (with --store and no BATCH_DIR)
+    #[arg(
+        long,
+        value_name = "YYYY-MM",
+        requires = "store",
+        conflicts_with = "batch"
+    )]
+    pub from: Option<String>,
+    /// 只审核库中至此月份止的数据（YYYY-MM） / last month of the stored claims to audit
+    #[arg(
+        long,
+        value_name = "YYYY-MM",
+        requires = "store",
+        conflicts_with = "batch"
+    )]
+    pub to: Option<String>,
 }
 
 /// Stage names on the command line.
@@ -114,17 +136,20 @@ pub fn run(data: &Path, args: &AuditArgs) -> anyhow::Result<()> {
     }
     let t0 = Instant::now();
     let started_at = local_now();
-    let opts = medfund_ingest::Options {
-        threads: args.threads,
-        digests: false,
-        ..Default::default()
+    let (mut ing, source) = match &args.batch {
+        Some(dir) => {
+            let opts = medfund_ingest::Options {
+                threads: args.threads,
+                digests: false,
+                ..Default::default()
+            };
+            let ing = medfund_ingest::read_batch(dir, &opts).with_context(|| {
+                format!("无法读取批次 {} / cannot read the batch", dir.display())
+            })?;
+            (ing, dir.display().to_string())
+        }
+        None => read_store(data, args.from.as_deref(), args.to.as_deref())?,
     };
-    let mut ing = medfund_ingest::read_batch(&args.batch, &opts).with_context(|| {
-        format!(
-            "无法读取批次 {} / cannot read the batch",
-            args.batch.display()
-        )
-    })?;
     // The points ledger's suspensions and terminations count as much as the imported
     // pract_susp table (DOMAIN §7): merge them when the data directory holds a store.
     let ledger = ledger_suspensions(data)?;
@@ -146,7 +171,8 @@ pub fn run(data: &Path, args: &AuditArgs) -> anyhow::Result<()> {
     }
     let res = audit_keyed(
         &ing.batch,
-        Some(&ing.keys),
+        // Ingestion's key indexes, when it built them (not for claims read from the store).
+        args.batch.is_some().then_some(&ing.keys),
         &lib,
         kb.as_ref(),
         &AuditOptions {
@@ -179,7 +205,7 @@ pub fn run(data: &Path, args: &AuditArgs) -> anyhow::Result<()> {
     summary(&res.stats, &lib, t_read, t_write, t0.elapsed());
     if args.store {
         let run = medfund_store::AuditRunInfo {
-            source: args.batch.display().to_string(),
+            source,
             started_at,
             finished_at: local_now(),
             rules: Some(format!("{} ({})", lib.version, lib.origin)),
@@ -208,6 +234,51 @@ pub fn run(data: &Path, args: &AuditArgs) -> anyhow::Result<()> {
     std::mem::forget(res);
     std::mem::forget(ing);
     Ok(())
+}
+
+/// The claims already loaded in the store (months `from..=to`, every month when open), as a
+/// batch with every reference table.
+fn read_store(
+    data: &Path,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> anyhow::Result<(medfund_ingest::Ingested, String)> {
+    let month = |m: Option<&str>| -> anyhow::Result<Option<medfund_contract::YearMonth>> {
+        m.map(|m| {
+            medfund_contract::YearMonth::parse(m).map_err(|e| {
+                anyhow::anyhow!("月份 {m} 无法识别（应为 YYYY-MM）/ month {m} not understood: {e}")
+            })
+        })
+        .transpose()
+    };
+    let filter = medfund_store::ClaimFilter {
+        from: month(from)?,
+        to: month(to)?,
+        tables: Vec::new(),
+    };
+    let mut store = medfund_store::Store::open(data).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}。无法打开数据目录 {} 的库 / cannot open the store",
+            data.display()
+        )
+    })?;
+    let batch = store
+        .read_claims(&filter)
+        .map_err(|e| anyhow::anyhow!("{e}。无法读取库中的数据 / cannot read the stored claims"))?;
+    anyhow::ensure!(
+        !batch.fee.is_empty(),
+        "库中{}没有费用明细，请先用 medfund load 加载批次 / the store holds no fee lines{}; load a batch first",
+        if from.is_some() || to.is_some() { "所选月份" } else { "" },
+        if from.is_some() || to.is_some() { " in those months" } else { "" }
+    );
+    let source = format!("store {}..{}", from.unwrap_or("*"), to.unwrap_or("*"));
+    Ok((
+        medfund_ingest::Ingested {
+            batch,
+            ..Default::default()
+        },
+        source,
+    ))
 }
 
 fn local_now() -> String {

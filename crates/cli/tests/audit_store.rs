@@ -87,4 +87,54 @@ fn audit_store_saves_findings_once_and_keeps_reviews() {
     assert_eq!(store.count_findings(&all).unwrap(), lines);
     let again = store.finding(&first.finding.finding_id).unwrap().unwrap();
     assert_eq!(again.status, FindingStatus::Confirmed);
+    drop(store);
+
+    // Without a batch directory, --store audits what the store holds: the same claims give the
+    // same findings, so nothing is added.
+    let out2 = root.0.join("f2.jsonl");
+    let err = medfund(
+        &data,
+        &[
+            "audit",
+            "--store",
+            "--no-kb",
+            "--out",
+            out2.to_str().unwrap(),
+        ],
+    );
+    assert!(err.contains("findings stored for review"), "{err}");
+    let ids = |p: &Path| {
+        let mut v: Vec<String> = std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["finding_id"].to_string()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&out2), ids(&out));
+    let mut store = Store::open(&data).unwrap();
+    assert_eq!(store.count_findings(&all).unwrap(), lines);
+    drop(store);
+
+    // Months with nothing loaded: a clear error, nothing written.
+    let fail = Command::new(BIN)
+        .arg("--data")
+        .arg(&data)
+        .args(["audit", "--store", "--from", "1999-01", "--to", "1999-02"])
+        .output()
+        .unwrap();
+    assert!(!fail.status.success());
+    let err = String::from_utf8_lossy(&fail.stderr);
+    assert!(err.contains("load a batch first"), "{err}");
+    // Neither a batch nor --store: clap refuses.
+    let none = Command::new(BIN)
+        .arg("--data")
+        .arg(&data)
+        .arg("audit")
+        .output()
+        .unwrap();
+    assert!(!none.status.success());
 }
