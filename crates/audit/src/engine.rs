@@ -650,8 +650,7 @@ fn frequency(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
         let mut order: Vec<usize> = (0..n).filter(|i| cand[*i].2.is_some()).collect();
         order.sort_by(|a, b| {
             let (x, y) = (line(*a), line(*b));
-            x.f.med_list_codg
-                .cmp(&y.f.med_list_codg)
+            code_order(x, y)
                 .then(x.day.cmp(&y.day))
                 .then_with(|| fee_cmp(x.f, y.f))
         });
@@ -669,7 +668,7 @@ fn frequency(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
             cand[*a]
                 .0
                 .cmp(&cand[*b].0)
-                .then(x.f.med_list_codg.cmp(&y.f.med_list_codg))
+                .then_with(|| code_order(x, y))
                 .then_with(|| fee_cmp(x.f, y.f))
         });
         accumulate(
@@ -720,6 +719,19 @@ fn frequency(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
                            "excess_cnt": portion, "date": l.day.to_string()});
             out.push(fee_finding(r, v, l.f, Some(amt), text, d));
         }
+    }
+}
+
+/// An order that groups lines by code: catalogued codes by their catalog index (an integer
+/// compare instead of a string compare, in the hot sorts of the frequency rules), then codes
+/// missing from the catalog by their text. Only the grouping matters, not which code comes first.
+#[inline]
+fn code_order(x: &Line, y: &Line) -> Ordering {
+    match (x.cat.is_some(), y.cat.is_some()) {
+        (true, true) => x.ci.cmp(&y.ci),
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => x.f.med_list_codg.cmp(&y.f.med_list_codg),
     }
 }
 

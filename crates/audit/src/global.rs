@@ -111,18 +111,26 @@ pub(crate) fn inventory(
     if pharm.is_empty() {
         return Vec::new();
     }
+    // Lines of one visit share their institution: remember the last answer per block.
+    let pharm_ref = &pharm;
     let mut sales: Vec<(u32, &str, i32, i64)> = fees
-        .par_iter()
-        .with_min_len(4096)
-        .filter_map(|f| {
-            let p = *pharm.get(f.fixmedins_code.as_str())?;
-            let m = YearMonth::of(f.fee_ocur_time.date());
-            Some((
-                p,
-                f.med_list_codg.as_str(),
-                m.year * 12 + m.month as i32,
-                f.cnt.0,
-            ))
+        .par_chunks(16_384)
+        .flat_map_iter(|block| {
+            let mut last: (&str, Option<u32>) = ("\u{0}", None);
+            block.iter().filter_map(move |f| {
+                let code = f.fixmedins_code.as_str();
+                if code != last.0 {
+                    last = (code, pharm_ref.get(code).copied());
+                }
+                let p = last.1?;
+                let m = YearMonth::of(f.fee_ocur_time.date());
+                Some((
+                    p,
+                    f.med_list_codg.as_str(),
+                    m.year * 12 + m.month as i32,
+                    f.cnt.0,
+                ))
+            })
         })
         .collect();
     sales.par_sort_unstable_by(|a, b| (a.0, a.2, a.1).cmp(&(b.0, b.2, b.1)));
