@@ -824,7 +824,6 @@ async fn settlement_status(
     Json(b): Json<StatusBody>,
 ) -> ApiResult<Json<Value>> {
     use medfund_settle::runs::RunStatus;
-    use medfund_workflow::Role;
     need_bureau(&u.actor)?;
     let to = RunStatus::parse(&b.status).ok_or_else(|| {
         ApiError::bad_request(
@@ -832,50 +831,30 @@ async fn settlement_status(
             "status must be draft, submitted, approved or rejected",
         )
     })?;
-    // Approving or returning a settlement is a section chief's or leader's decision; anyone of
-    // the bureau may prepare and submit one.
-    if matches!(to, RunStatus::Approved | RunStatus::Rejected)
-        && !u
-            .actor
-            .roles
-            .iter()
-            .any(|r| matches!(r, Role::SectionChief | Role::Leader | Role::Director))
-    {
-        return Err(ApiError::forbidden(
-            "结算审批须由科室负责人或分管领导办理 / approval needs a section chief or leader",
-        ));
-    }
     let actor = u.actor.clone();
     let pol = st.wf_policy.clone();
     let run = st
         .blocking(move |store| {
-            // The status change and its audit-log entry commit together or not at all.
-            store.db().transaction(|db| {
-                let run = medfund_settle::runs::set_status(
-                    db,
-                    id,
-                    to,
-                    &actor.username,
-                    b.reason.as_deref(),
-                )
-                .map_err(|e| {
-                    let m = e.to_string();
-                    if m.contains("not found") || m.contains("未找到") {
+            // Roles, the run's own checks and the audit-log entry, in one transaction.
+            medfund_settle::approval::change_status(
+                store.db(),
+                &pol,
+                &actor,
+                id,
+                to,
+                b.reason.as_deref(),
+            )
+            .map_err(|e| {
+                use medfund_settle::approval::ApprovalError as E;
+                use medfund_settle::runs::RunError;
+                match e {
+                    E::Forbidden(m) => ApiError::forbidden(m),
+                    E::Run(RunError::NotFound(_)) => {
                         ApiError::not_found("结算批次 / settlement run")
-                    } else {
-                        ApiError::conflict(m.clone(), m)
                     }
-                })?;
-                let mut wf = Workflow::new(db, pol).map_err(wf_error)?;
-                wf.record_external(
-                    &actor,
-                    &format!("settlement.{}", to.code()),
-                    "settle_run",
-                    &id.to_string(),
-                    json!({"to": to.code(), "reason": b.reason}),
-                )
-                .map_err(wf_error)?;
-                Ok::<_, ApiError>(run)
+                    E::Run(e) => ApiError::conflict(e.to_string(), e.to_string()),
+                    E::Log(e) => wf_error(e),
+                }
             })
         })
         .await?;

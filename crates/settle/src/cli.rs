@@ -8,7 +8,7 @@
 //! medfund settle prepay --year 2024 --month 6 [--out prepay.csv]
 //! medfund settle runs [--kind budget] [--year 2024] [--status submitted]
 //! medfund settle show 3 [--out lines.csv] [--xlsx sheet.xlsx]
-//! medfund settle status 3 --to submitted --user 张三
+//! MEDFUND_PASSWORD=… medfund settle status 3 --to submitted --user auditor
 //! ```
 
 use crate::budget::{self, Assessment};
@@ -190,7 +190,8 @@ pub struct StatusArgs {
     /// submitted（提交）| approved（审批通过）| rejected（退回）| draft（重新编辑）
     #[arg(long)]
     pub to: String,
-    /// 操作人 / user
+    /// 登录用户名（密码取自环境变量 MEDFUND_PASSWORD；审批须科室负责人或分管领导） / user
+    /// name; the password comes from MEDFUND_PASSWORD (approval needs a section chief or leader)
     #[arg(long, env = "MEDFUND_USER")]
     pub user: String,
     /// 意见 / reason or remark
@@ -661,7 +662,26 @@ fn run_status(data: &Path, a: &StatusArgs) -> anyhow::Result<()> {
         )
     })?;
     let mut store = open_store(data)?;
-    let r = runs::set_status(store.db(), a.run_id, to, &a.user, a.reason.as_deref())?;
+    // A status change is an internal-control decision: the user logs in like on the web (the
+    // attempt is logged and counts towards the lockout), and the change goes to the audit log.
+    let password = std::env::var("MEDFUND_PASSWORD").map_err(|_| {
+        anyhow::anyhow!(
+            "请在环境变量 MEDFUND_PASSWORD 中提供 {} 的密码 / set the password of {} in MEDFUND_PASSWORD",
+            a.user,
+            a.user
+        )
+    })?;
+    let policy = medfund_workflow::Policy::load()?;
+    let actor = medfund_workflow::Workflow::new(store.db(), policy.clone())?
+        .verify_login(&a.user, &password, "cli")?;
+    let r = crate::approval::change_status(
+        store.db(),
+        &policy,
+        &actor,
+        a.run_id,
+        to,
+        a.reason.as_deref(),
+    )?;
     println!(
         "结算批次 #{} 已变更为「{}」（{}，{}） / run #{} is now {}",
         r.id,

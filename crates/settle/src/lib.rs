@@ -10,6 +10,8 @@
 //! - [`policy`]: the parameters (`policy/settle.toml`), every percentage and multiplier is data;
 //! - [`files`]: CSV input/output and the Excel settlement sheets;
 //! - [`runs`]: stored settlement runs with their approval status in the operational database;
+//! - [`approval`]: moving a run through its approval chain as a logged-in user, with the
+//!   hash-chained audit log;
 //! - [`cli`]: `medfund settle budget|drg|dip|warn|runs|status`.
 //!
 //! Money is [`medfund_contract::Fen`]; points, factors and point values are scaled integers
@@ -17,6 +19,7 @@
 //! point touches an amount or a point (the Excel writer converts to the sheet's number cells only
 //! at the very edge).
 
+pub mod approval;
 pub mod budget;
 pub mod cli;
 pub mod dip;
