@@ -30,35 +30,48 @@ WITH lines AS (
     JOIN catalog c ON c.med_list_codg = f.med_list_codg
     WHERE c.list_type IN (1, 2) AND f.cnt > 0
 ),
-per AS (
-    SELECT psn_no, med_list_codg, month,
-           COUNT(DISTINCT mdtrt_id) AS purchases,
-           COUNT(DISTINCT fixmedins_code) AS institutions,
+-- Distinct counts are taken in two steps (group by the counted column, then count the groups):
+-- DataFusion's COUNT(DISTINCT) keeps a hash set per group and ran out of 24 GB at 10 M lines.
+visits AS (
+    SELECT psn_no, med_list_codg, month, mdtrt_id,
            SUM(cnt) AS quantity,
            SUM(det_item_fee_sumamt) AS amount
     FROM lines
+    GROUP BY psn_no, med_list_codg, month, mdtrt_id
+),
+per AS (
+    SELECT psn_no, med_list_codg, month,
+           COUNT(*) AS purchases,
+           SUM(quantity) AS quantity,
+           SUM(amount) AS amount
+    FROM visits
+    GROUP BY psn_no, med_list_codg, month
+),
+insts AS (
+    SELECT psn_no, med_list_codg, month, COUNT(*) AS institutions
+    FROM (SELECT DISTINCT psn_no, med_list_codg, month, fixmedins_code FROM lines) d
     GROUP BY psn_no, med_list_codg, month
 ),
 all_codes AS (
-    SELECT code, COUNT(*) AS uses
+    SELECT code
     FROM (SELECT unnest(string_to_array(drug_trac_codg, ';')) AS code
           FROM fee
-          WHERE drug_trac_codg IS NOT NULL AND drug_trac_codg <> '')
+          WHERE drug_trac_codg IS NOT NULL AND drug_trac_codg <> '') u
     WHERE code <> ''
     GROUP BY code
+    HAVING COUNT(*) > 1
 ),
 person_codes AS (
-    SELECT psn_no, med_list_codg, month, code
+    SELECT DISTINCT psn_no, med_list_codg, month, code
     FROM (SELECT psn_no, med_list_codg, month, unnest(string_to_array(drug_trac_codg, ';')) AS code
           FROM lines
-          WHERE drug_trac_codg IS NOT NULL AND drug_trac_codg <> '')
+          WHERE drug_trac_codg IS NOT NULL AND drug_trac_codg <> '') u
     WHERE code <> ''
 ),
 reused AS (
-    SELECT pc.psn_no, pc.med_list_codg, pc.month, COUNT(DISTINCT pc.code) AS reused_codes
+    SELECT pc.psn_no, pc.med_list_codg, pc.month, COUNT(*) AS reused_codes
     FROM person_codes pc
     JOIN all_codes a ON a.code = pc.code
-    WHERE a.uses > 1
     GROUP BY pc.psn_no, pc.med_list_codg, pc.month
 )
 SELECT p.psn_no,
@@ -66,13 +79,14 @@ SELECT p.psn_no,
        c.med_list_name,
        p.month,
        p.purchases,
-       p.institutions,
+       i.institutions,
        CAST(p.quantity AS DOUBLE) AS quantity,
        p.amount,
        COALESCE(r.reused_codes, 0) AS reused_codes,
        CASE WHEN COALESCE(r.reused_codes, 0) > 0 THEN 3 ELSE 2 END AS severity
 FROM per p
 JOIN catalog c ON c.med_list_codg = p.med_list_codg
+JOIN insts i ON i.psn_no = p.psn_no AND i.med_list_codg = p.med_list_codg AND i.month = p.month
 LEFT JOIN reused r ON r.psn_no = p.psn_no AND r.med_list_codg = p.med_list_codg AND r.month = p.month
 WHERE p.purchases >= 4
    OR (p.purchases >= 2 AND COALESCE(r.reused_codes, 0) > 0)
