@@ -158,6 +158,8 @@ pub fn run(data: &Path, a: &DemoArgs) -> anyhow::Result<()> {
                 s("budget"),
                 s("--year"),
                 year.clone(),
+                s("--assess-by"),
+                s("indicators"),
                 s("--out"),
                 data.join("settle-budget.csv").display().to_string(),
             ],

@@ -165,7 +165,12 @@ fn load_store(data: &Path, month: Option<YearMonth>) -> anyhow::Result<(Batch, Y
             })
             .map_err(|e| anyhow::anyhow!("{e}"))
     };
-    let mut batch = read(&mut store, month.plus(-3), month, claims.clone())?;
+    let mut batch = read(
+        &mut store,
+        month.plus(-crate::yearly::STAY_LOOKBACK_MONTHS),
+        month,
+        claims.clone(),
+    )?;
     let base = read(&mut store, month.plus(-15), month.plus(-12), claims)?;
     batch.mdtrt.extend(base.mdtrt);
     batch.setl.extend(base.setl);

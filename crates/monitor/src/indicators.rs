@@ -53,6 +53,32 @@ pub struct Stats {
     pub medfee: Fen,
 }
 
+impl Stats {
+    /// Adds another period's stats (e.g. the months of a year). Every field is a sum, so the
+    /// result is the stats of the joined periods, except `heads`, which then counts
+    /// person-months rather than distinct persons ([`Indicator::additive`]).
+    pub fn add(&mut self, o: &Stats) {
+        self.visits += o.visits;
+        self.heads += o.heads;
+        self.opt_visits += o.opt_visits;
+        self.opt_cost += o.opt_cost;
+        self.ipt_stays += o.ipt_stays;
+        self.ipt_fee_stays += o.ipt_fee_stays;
+        self.ipt_cost += o.ipt_cost;
+        self.los_stays += o.los_stays;
+        self.los_days += o.los_days;
+        self.referrals_out += o.referrals_out;
+        self.fee_visits += o.fee_visits;
+        self.lines += o.lines;
+        self.fee_total += o.fee_total;
+        self.drug_amount += o.drug_amount;
+        self.self_pay_amount += o.self_pay_amount;
+        self.bed_days += o.bed_days;
+        self.fund_spending += o.fund_spending;
+        self.medfee += o.medfee;
+    }
+}
+
 /// The indicators, in report order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -101,6 +127,17 @@ impl Indicator {
         Indicator::FundSpending,
         Indicator::Medfee,
     ];
+
+    /// The indicator of a stable key (`avg_cost_opt`, …).
+    pub fn from_key(key: &str) -> Option<Indicator> {
+        Indicator::ALL.iter().copied().find(|i| i.key() == key)
+    }
+
+    /// Whether the indicator of joined periods can be computed from summed stats
+    /// ([`Stats::add`]): all but `visits_per_head`, whose distinct persons do not add up.
+    pub fn additive(self) -> bool {
+        self != Indicator::VisitsPerHead
+    }
 
     /// Stable key used in JSON and rule ids.
     pub fn key(self) -> &'static str {
@@ -151,6 +188,36 @@ impl Indicator {
             | Indicator::BedOccupancy
             | Indicator::SelfPayShare => Unit::Share,
             Indicator::VisitsPerHead | Indicator::AvgLos | Indicator::LinesPerVisit => Unit::Number,
+        }
+    }
+
+    /// The value as an exact fraction `(numerator, denominator)` with a positive denominator, for
+    /// comparing against policy thresholds without rounding; `None` exactly when
+    /// [`Indicator::value`] is. Averages of money are the rounded fen over 1, as in `value`.
+    ///
+    /// ```
+    /// use medfund_monitor::indicators::{Indicator, Stats};
+    /// let s = Stats { ipt_stays: 20, referrals_out: 3, ..Default::default() };
+    /// assert_eq!(Indicator::ReferralRate.fraction(&s, None, 31), Some((3, 20)));
+    /// assert_eq!(Indicator::AvgLos.fraction(&s, None, 31), None);
+    /// ```
+    pub fn fraction(self, s: &Stats, beds: Option<u32>, days: i64) -> Option<(i128, i128)> {
+        let f = |n: i128, d: i128| (d > 0).then_some((n, d));
+        let avg_fen =
+            |sum: Fen, n: u64| (n > 0).then(|| (div_round_half_up(sum.0 as i128, n as i128), 1));
+        match self {
+            Indicator::Visits => Some((s.visits as i128, 1)),
+            Indicator::VisitsPerHead => f(s.visits as i128, s.heads as i128),
+            Indicator::AvgCostOpt => avg_fen(s.opt_cost, s.opt_visits),
+            Indicator::AvgCostIpt => avg_fen(s.ipt_cost, s.ipt_fee_stays),
+            Indicator::ReferralRate => f(s.referrals_out as i128, s.ipt_stays as i128),
+            Indicator::DrugShare => f(s.drug_amount.0 as i128, s.fee_total.0 as i128),
+            Indicator::AvgLos => f(s.los_days as i128, s.los_stays as i128),
+            Indicator::BedOccupancy => f(s.bed_days as i128, beds? as i128 * days as i128),
+            Indicator::SelfPayShare => f(s.self_pay_amount.0 as i128, s.fee_total.0 as i128),
+            Indicator::LinesPerVisit => f(s.lines as i128, s.fee_visits as i128),
+            Indicator::FundSpending => Some((s.fund_spending.0 as i128, 1)),
+            Indicator::Medfee => Some((s.medfee.0 as i128, 1)),
         }
     }
 

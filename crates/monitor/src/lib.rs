@@ -11,9 +11,10 @@
 //! - [`persons`]: the top 30 insured persons of the month and what makes them unusual;
 //! - [`fund`]: balance, income and expense, months payable, quarters, a 12-month forecast with
 //!   its error on the last year;
-//! - [`report`]: the monthly report (terminal text, JSON for the web UI) and [`xlsx`] (Excel).
+//! - [`report`]: the monthly report (terminal text, JSON for the web UI) and [`xlsx`] (Excel);
+//! - [`yearly`]: a year's indicators from the store, month by month (the budget assessment).
 //!
-//! Everything but [`cli`] and [`xlsx`] is pure: functions of borrowed contract records.
+//! Everything but [`cli`], [`xlsx`] and [`yearly`] is pure: functions of borrowed contract records.
 //!
 //! ```
 //! use medfund_monitor::{monthly_report, MonitorInput, Policy};
@@ -34,6 +35,7 @@ pub mod policy;
 pub mod report;
 pub mod warnings;
 pub mod xlsx;
+pub mod yearly;
 
 pub use fund::{fund_analysis, FundAnalysis};
 pub use indicators::{institution_indicators, Indicator, InstitutionIndicators};

@@ -14,6 +14,7 @@
 use crate::budget::{self, Assessment};
 use crate::files;
 use crate::points::PointSettlement;
+use crate::policy::AssessBy;
 use crate::policy::Policy;
 use crate::runs::{self, RunData, RunFilter, RunMeta, RunStatus};
 use crate::service;
@@ -80,6 +81,10 @@ pub struct BudgetArgs {
     /// 考评结果 CSV：fixmedins_code, indicators (all|some|none)，覆盖政策文件 / assessments
     #[arg(long)]
     pub assessment: Option<PathBuf>,
+    /// 考评结果来源：policy（政策文件）或 indicators（由本年与上年监测指标按考评目标得出），
+    /// 覆盖政策文件的 assess_by / where assessments not given come from (overrides assess_by)
+    #[arg(long, value_enum)]
+    pub assess_by: Option<AssessByArg>,
     /// 输出 CSV（- 为标准输出） / output CSV (`-` = stdout)
     #[arg(long, default_value = "-")]
     pub out: PathBuf,
@@ -88,6 +93,13 @@ pub struct BudgetArgs {
     pub xlsx: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunOptions,
+}
+
+/// `--assess-by` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AssessByArg {
+    Policy,
+    Indicators,
 }
 
 /// `medfund settle drg|dip`.
@@ -287,7 +299,16 @@ fn say(line: String) {
 }
 
 fn run_budget(data: &Path, a: &BudgetArgs) -> anyhow::Result<()> {
-    let policy = load_policy(a.run.policy.as_deref())?;
+    let mut policy = load_policy(a.run.policy.as_deref())?;
+    match a.assess_by {
+        Some(AssessByArg::Policy) => policy.budget.assess_by = AssessBy::Policy,
+        Some(AssessByArg::Indicators) => policy.budget.assess_by = AssessBy::Indicators,
+        None => {}
+    }
+    anyhow::ensure!(
+        !(a.input.is_some() && policy.budget.assess_by == AssessBy::Indicators),
+        "--assess-by indicators 需要库中的监测数据，不能与 --input 同用 / assessing by indicators reads the store: not with --input"
+    );
     let given = match &a.assessment {
         Some(p) => read_assessments(p)?,
         None => HashMap::new(),
@@ -307,6 +328,7 @@ fn run_budget(data: &Path, a: &BudgetArgs) -> anyhow::Result<()> {
                 lines,
                 city: None,
                 without_budget: Vec::new(),
+                assessments: Vec::new(),
             }
         }
         None => {
@@ -322,6 +344,32 @@ fn run_budget(data: &Path, a: &BudgetArgs) -> anyhow::Result<()> {
     ));
     if let Some(c) = &outcome.city {
         say(format!("本市行政区划前缀 / city area prefix: {c}"));
+    }
+    if !outcome.assessments.is_empty() {
+        say("考评结果（由监测指标得出，输入文件与政策文件另有规定者从之） / assessments from the indicators:".into());
+        for (code, ia, used) in &outcome.assessments {
+            let (met, assessed) = ia.counts();
+            let why: Vec<String> = ia
+                .results
+                .iter()
+                .map(|r| {
+                    let mark = match r.met {
+                        Some(true) => "达标",
+                        Some(false) => "未达标",
+                        None => "无法考评",
+                    };
+                    format!("{}{}", r.name, mark)
+                })
+                .collect();
+            say(format!(
+                "  {code}: {}/{} 项达标 → {}（采用 {}）  {}",
+                met,
+                assessed,
+                ia.assessment.map(|x| x.zh()).unwrap_or("无可考评指标"),
+                used.zh(),
+                why.join("，")
+            ));
+        }
     }
     if !outcome.without_budget.is_empty() {
         say(format!(
@@ -352,14 +400,28 @@ fn run_budget(data: &Path, a: &BudgetArgs) -> anyhow::Result<()> {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "store".into());
         let user = user_of(&a.run);
+        let mut params = params_json(&policy, "budget");
+        if !outcome.assessments.is_empty() {
+            // The run keeps why each institution was assessed as it was.
+            params["indicator_assessments"] = serde_json::json!(outcome
+                .assessments
+                .iter()
+                .map(|(c, ia, used)| serde_json::json!({
+                    "fixmedins_code": c.as_str(),
+                    "from_indicators": ia.assessment.map(|x| x.code()),
+                    "used": used.code(),
+                    "targets": ia.results,
+                }))
+                .collect::<Vec<_>>());
+        }
         let meta = RunMeta {
             year: a.year,
             user: &user,
             source: &source,
-            params: params_json(&policy, "budget"),
+            params,
         };
         let id = runs::store_run(s.db(), &meta, RunData::Budget(&outcome.lines))?;
-        say(format!("已保存结算批次 #{id}（草稿），提交审批：medfund settle status {id} --to submitted / stored as run #{id} (draft)"));
+        say(format!("已保存结算批次 #{id}（草稿），提交审批：MEDFUND_PASSWORD=… medfund settle status {id} --to submitted --user 用户名 / stored as run #{id} (draft)"));
     }
     Ok(())
 }
@@ -457,7 +519,7 @@ fn run_points(data: &Path, scheme: Scheme, a: &PointArgs) -> anyhow::Result<()> 
             params: params_json(&policy, scheme.code()),
         };
         let id = runs::store_run(s.db(), &meta, RunData::Points(scheme, &result))?;
-        say(format!("已保存结算批次 #{id}（草稿），提交审批：medfund settle status {id} --to submitted / stored as run #{id} (draft)"));
+        say(format!("已保存结算批次 #{id}（草稿），提交审批：MEDFUND_PASSWORD=… medfund settle status {id} --to submitted --user 用户名 / stored as run #{id} (draft)"));
     }
     Ok(())
 }

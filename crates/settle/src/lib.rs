@@ -2,6 +2,7 @@
 //!
 //! Payment settlement of the medical insurance fund (支付方式改革; DOMAIN.md §6 and §9):
 //!
+//! - [`assess`]: the year's indicator assessment (考评结果) from the monitoring indicators;
 //! - [`budget`]: total budget control (总额控制、节约共享、超支分担) — monthly prepayment,
 //!   year-end settlement with reward and overage sharing, in-year early warning;
 //! - [`points`]: the point method (点数法) shared by [`drg`] (DRG 点数法, by `drg_codg`) and
@@ -20,6 +21,7 @@
 //! at the very edge).
 
 pub mod approval;
+pub mod assess;
 pub mod budget;
 pub mod cli;
 pub mod dip;

@@ -66,6 +66,25 @@ pub struct BudgetPolicy {
     pub default_assessment: Assessment,
     /// Per-institution assessment results (`H33060400001 = "some"`), e.g. from the monitoring review.
     pub assessment: BTreeMap<String, Assessment>,
+    /// Where the assessment of an institution not given in the input nor listed in
+    /// `assessment` comes from. Default `policy` (= `default_assessment`).
+    pub assess_by: AssessBy,
+    /// The indicator targets of `assess_by = "indicators"`. Default: seed 002's zero growth of
+    /// the outpatient and the inpatient average cost, and an out-of-city referral rate ≤ 15%.
+    pub targets: Vec<crate::assess::Target>,
+}
+
+/// Where an institution's assessment comes from when neither the input nor the policy's
+/// `assessment` table gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AssessBy {
+    /// `default_assessment`.
+    #[default]
+    Policy,
+    /// The monitoring indicators of the settlement year against `targets` ([`crate::assess`]);
+    /// an institution with no assessable target gets `default_assessment`.
+    Indicators,
 }
 
 impl Default for BudgetPolicy {
@@ -80,8 +99,32 @@ impl Default for BudgetPolicy {
             spending: SpendingField::HifpPay,
             default_assessment: Assessment::All,
             assessment: BTreeMap::new(),
+            assess_by: AssessBy::Policy,
+            targets: default_targets(),
         }
     }
+}
+
+/// Seed 002's targets: 均次费用零增长 (outpatient and inpatient) and 转市外住院率 ≤ 15%.
+pub fn default_targets() -> Vec<crate::assess::Target> {
+    use crate::assess::Target;
+    vec![
+        Target {
+            indicator: "avg_cost_opt".into(),
+            max: None,
+            max_growth: Some(Rate::ZERO),
+        },
+        Target {
+            indicator: "avg_cost_ipt".into(),
+            max: None,
+            max_growth: Some(Rate::ZERO),
+        },
+        Target {
+            indicator: "referral_rate".into(),
+            max: Some(Rate::percent(15)),
+            max_growth: None,
+        },
+    ]
 }
 
 impl BudgetPolicy {
@@ -168,6 +211,10 @@ impl Policy {
             .context("结算政策参数文件格式错误 / settle policy is not valid")?;
         p.drg.validate("drg")?;
         p.dip.validate("dip")?;
+        for t in &p.budget.targets {
+            t.check()
+                .map_err(|e| anyhow::anyhow!("[[budget.targets]]: {e}"))?;
+        }
         Ok(p)
     }
 
@@ -235,5 +282,21 @@ mod tests {
         assert!(Policy::from_toml_str("[budget]\nreward_shar = 0.3").is_err());
         assert!(Policy::from_toml_str("[drg]\nlow_ratio = 5").is_err());
         assert!(Policy::from_toml_str("[dip]\nhigh_k_other = 0").is_err());
+        let e = Policy::from_toml_str(
+            "[budget]\nassess_by = \"indicators\"\n[[budget.targets]]\nindicator = \"visits_per_head\"\nmax_growth = 0\n",
+        )
+        .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("cannot be assessed over a year"),
+            "{e:#}"
+        );
+        let p = Policy::from_toml_str("[budget]\nassess_by = \"indicators\"\n[[budget.targets]]\nindicator = \"drug_share\"\nmax = \"40%\"\n").unwrap();
+        assert_eq!(p.budget.assess_by, AssessBy::Indicators);
+        assert_eq!(
+            p.budget.targets.len(),
+            1,
+            "a city's targets replace the defaults"
+        );
+        assert_eq!(p.budget.targets[0].max, Some(Rate::percent(40)));
     }
 }

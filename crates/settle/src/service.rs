@@ -2,13 +2,16 @@
 //! read the year's records, build the inputs ([`crate::source`]), settle, and report what was left
 //! out. Storing the result is [`crate::runs::store_run`].
 
+use crate::assess::{assess, InstitutionAssessment};
 use crate::budget::{self, Assessment, BudgetLine, BudgetTotals, Warning};
 use crate::points::PointSettlement;
+use crate::policy::AssessBy;
 use crate::policy::Policy;
 use crate::source::{self, Scheme};
 use anyhow::Context;
 use medfund_contract::schema::Table;
 use medfund_contract::{Batch, Code, Fen, YearMonth};
+use medfund_monitor::indicators::Stats;
 use medfund_store::{ClaimFilter, Store};
 use std::collections::HashMap;
 
@@ -55,6 +58,10 @@ pub struct BudgetOutcome {
     pub city: Option<String>,
     /// Institutions that spent fund money in the year but have no budget row.
     pub without_budget: Vec<Code>,
+    /// With `assess_by = "indicators"`: each budget institution's indicator assessment and its
+    /// reasons, and which assessment the settlement used (the input's or the policy table's
+    /// override it).
+    pub assessments: Vec<(Code, InstitutionAssessment, Assessment)>,
 }
 
 /// Settles the year from the store's `budget`, `setl`, `mdtrt` and `fixmedins` tables. `given`
@@ -84,14 +91,75 @@ pub fn budget_from_store(
         &b.fixmedins,
         policy.budget.spending,
     );
-    let inputs = source::budget_inputs(year, &budgets, &spending, given, &policy.budget);
+    let mut merged = given.clone();
+    let mut derived = Vec::new();
+    if policy.budget.assess_by == AssessBy::Indicators {
+        derived = indicator_assessments(store, year, &budgets, &policy.budget.targets)?;
+        for (code, a) in &derived {
+            // Precedence: the input, then the policy's per-institution table, then the indicators.
+            if !given.contains_key(code) && !policy.budget.assessment.contains_key(code.as_str()) {
+                if let Some(x) = a.assessment {
+                    merged.insert(code.clone(), x);
+                }
+            }
+        }
+    }
+    let inputs = source::budget_inputs(year, &budgets, &spending, &merged, &policy.budget);
+    let used: HashMap<&Code, Assessment> = inputs
+        .iter()
+        .map(|i| (&i.fixmedins_code, i.assessment))
+        .collect();
+    let assessments = derived
+        .into_iter()
+        .filter_map(|(c, a)| used.get(&c).copied().map(|u| (c, a, u)))
+        .collect();
     let lines = budget::settle_all(&inputs, &policy.budget)?;
     Ok(BudgetOutcome {
         totals: budget::totals(&lines),
         without_budget: source::without_budget(year, &budgets, &spending),
         city: Some(city),
         lines,
+        assessments,
     })
+}
+
+/// The indicator assessment ([`crate::assess`]) of every institution with a budget row in
+/// `year`, from the monitoring indicators of `year` and of the year before.
+pub fn indicator_assessments(
+    store: &mut Store,
+    year: i32,
+    budgets: &[medfund_contract::Budget],
+    targets: &[crate::assess::Target],
+) -> anyhow::Result<Vec<(Code, InstitutionAssessment)>> {
+    let mpol = medfund_monitor::policy::Policy::load()?;
+    let now = medfund_monitor::yearly::year_stats(store, year, &mpol)?;
+    let base = medfund_monitor::yearly::year_stats(store, year - 1, &mpol)?;
+    let days = |y: i32| {
+        let d = |y| chrono::NaiveDate::from_ymd_opt(y, 1, 1).expect("a valid year");
+        (d(y + 1) - d(y)).num_days()
+    };
+    let mut codes: Vec<&Code> = budgets
+        .iter()
+        .filter(|b| b.year == year)
+        .map(|b| &b.fixmedins_code)
+        .collect();
+    codes.sort();
+    codes.dedup();
+    Ok(codes
+        .into_iter()
+        .map(|c| {
+            let empty = Stats::default();
+            let a = assess(
+                now.get(c.as_str()).unwrap_or(&empty),
+                base.get(c.as_str()),
+                mpol.beds_of(c),
+                days(year),
+                days(year - 1),
+                targets,
+            );
+            (c.clone(), a)
+        })
+        .collect())
 }
 
 /// The early warnings at the end of `month` from the store.

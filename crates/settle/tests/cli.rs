@@ -441,6 +441,54 @@ fn settles_from_the_store() {
     );
     assert_eq!(l.len(), 3);
 
+    // Assessed from the monitoring indicators instead (seed 002 targets). 2024 has no fee lines
+    // and 2023 no activity, so the average-cost growth targets cannot be assessed; the referral
+    // rate can: the tertiary hospital referred 1 stay out of the city against 5 stays of its own
+    // = 20% > 15% (0 of 1 met → none: it bears the whole overage of 15,000 and is paid 70,000,
+    // balance 70,000 − 11,666.66 prepaid = 58,333.34); the secondary referred none = 0% (1 of 1 →
+    // all).
+    let out2 = d.path().join("budget-ind.csv");
+    settle(
+        &data,
+        &[
+            "budget",
+            "--year",
+            "2024",
+            "--assess-by",
+            "indicators",
+            "--no-store",
+            "--out",
+            out2.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
+    let t2 = read(&out2);
+    let l2: Vec<&str> = t2.lines().collect();
+    assert_eq!(
+        l2[1],
+        "H33060400001,70000.00,85000.00,0.00,15000.00,5000.00,10000.00,15000.00,0.00,70000.00,30000.00,40000.00,35000.00,50000.00,none,5000.00,10000.00,11666.66,58333.34"
+    );
+    assert_eq!(
+        l2[2], l[2],
+        "the secondary hospital is assessed all, as by default"
+    );
+    // With --input the indicators are not at hand: refused with the reason.
+    let e = settle(
+        &data,
+        &[
+            "budget",
+            "--year",
+            "2024",
+            "--assess-by",
+            "indicators",
+            "--input",
+            out.to_str().unwrap(),
+            "--no-store",
+        ],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("not with --input"), "{e}");
+
     let w = d.path().join("warn.csv");
     settle(
         &data,
