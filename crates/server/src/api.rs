@@ -88,24 +88,42 @@ pub fn router(state: Arc<AppState>) -> Router {
     r.with_state(state)
 }
 
-/// Refuses JSON bodies over 1 MiB early (only the upload route takes more).
+/// Caps every body but a batch upload's at 1 MiB: a declared `Content-Length` over the cap is
+/// refused at once, and a body without one (chunked) is cut off at the cap while it is read, so
+/// the extractor answers 413 instead of buffering up to the router's 256 MiB.
 async fn small_bodies(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    const CAP: usize = 1024 * 1024;
+    if req.uri().path() == "/api/v1/loads" {
+        return next.run(req).await;
+    }
     let big = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|n| n > 1024 * 1024);
-    if big && req.uri().path() != "/api/v1/loads" {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "请求体过大（上限 1 MiB）",
-            "request body over 1 MiB",
-        )
-        .into_response();
+        .is_some_and(|n| n > CAP as u64);
+    if big {
+        return too_large().into_response();
     }
-    next.run(req).await
+    let (parts, body) = req.into_parts();
+    let limited = axum::body::Body::new(http_body_util::Limited::new(body, CAP));
+    let res = next
+        .run(axum::extract::Request::from_parts(parts, limited))
+        .await;
+    // axum's own rejection for a cut-off body is plain text; answer in the API's error shape.
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large().into_response();
+    }
+    res
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        "请求体过大（上限 1 MiB）",
+        "request body over 1 MiB",
+    )
 }
 
 /// One JSON line per request on stderr.

@@ -155,7 +155,9 @@ pub async fn login(
     let secure = if st.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-        st.session_idle.as_secs()
+        // The session's absolute lifetime: the 30-minute idle expiry is enforced by the server
+        // on every request, where the browser could not renew a shorter cookie.
+        st.session_max.as_secs()
     );
     let body = serde_json::json!({
         "username": actor.username,

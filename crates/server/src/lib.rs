@@ -64,6 +64,9 @@ pub struct AppState {
     pub snapshot: RwLock<Arc<Snapshot>>,
     pub secure_cookies: bool,
     pub session_idle: Duration,
+    /// Absolute session lifetime (the cookie's Max-Age: the idle expiry is the server's to
+    /// enforce, since a browser cookie cannot be renewed on every request).
+    pub session_max: Duration,
     /// Batch loads started from the browser.
     pub loads: Mutex<Vec<api::LoadJob>>,
 }
@@ -95,6 +98,7 @@ impl AppState {
             snapshot: RwLock::new(Arc::new(snap)),
             secure_cookies: opts.secure_cookies,
             session_idle: opts.session_idle,
+            session_max: opts.session_max,
             loads: Mutex::new(Vec::new()),
         })
     }

@@ -171,6 +171,9 @@ async fn login(user: &str) -> Session {
         set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Secure"),
         "{set}"
     );
+    // The cookie lives as long as the session may (12 h); the 30-minute idle expiry is the
+    // server's, so an active user is not logged out half an hour after login.
+    assert!(set.contains("Max-Age=43200"), "{set}");
     let cookie = set.split(';').next().unwrap().to_string();
     let v: Value =
         serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
@@ -522,6 +525,48 @@ async fn dashboard_monitor_and_exports() {
     assert_eq!(&bytes[..2], b"PK");
     let (st, _) = call("GET", "/api/v1/export/passwords", None, Some(&s), false).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bodies_over_1_mib_are_refused_even_without_content_length() {
+    let s = login("chief").await;
+    // 2 MiB of valid JSON, declared and chunked (a stream has no Content-Length).
+    let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    for chunked in [false, true] {
+        let b = Request::builder()
+            .method("POST")
+            .uri("/api/v1/precheck")
+            .header(header::COOKIE, &s.cookie)
+            .header("x-csrf-token", &s.csrf)
+            .header(header::CONTENT_TYPE, "application/json");
+        let req = if chunked {
+            // 64 KiB pieces, as a chunked upload arrives.
+            let pieces: Vec<Result<Vec<u8>, std::io::Error>> = big
+                .as_bytes()
+                .chunks(64 * 1024)
+                .map(|c| Ok(c.to_vec()))
+                .collect();
+            b.body(Body::from_stream(futures_util::stream::iter(pieces)))
+                .unwrap()
+        } else {
+            b.header(header::CONTENT_LENGTH, big.len())
+                .body(Body::from(big.clone()))
+                .unwrap()
+        };
+        assert!(chunked == req.headers().get(header::CONTENT_LENGTH).is_none());
+        let res = medfund_server::app(fixture().state.clone())
+            .oneshot(req)
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "chunked: {chunked}"
+        );
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["error"], "too_large", "{v}");
+    }
 }
 
 #[tokio::test]
