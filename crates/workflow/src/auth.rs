@@ -748,6 +748,20 @@ pub struct DemoUser {
 /// inspectors) unless they exist: the hospital user is scoped to `hospital`, the pharmacy user
 /// to `pharmacy`, the partner user to the health commission. Returns every demo login with its
 /// password (for `medfund demo` and the UI's login hint). Passwords are `<username>@Medfund1`.
+/// Refused once the system has any account that is not a demo one.
+///
+/// ```
+/// use medfund_workflow::{auth::seed_demo_users, Policy, Workflow};
+/// let mut db = medfund_db::Db::open(":memory:").unwrap();
+/// assert_eq!(seed_demo_users(&mut db, "H43010000001", "P43010000001").unwrap().len(), 11);
+/// // Again: the demo accounts exist, nothing is added.
+/// assert_eq!(seed_demo_users(&mut db, "H43010000001", "P43010000001").unwrap().len(), 11);
+/// // A real administrator's account makes it a real system.
+/// let mut db = medfund_db::Db::open(":memory:").unwrap();
+/// Workflow::new(&mut db, Policy::default()).unwrap()
+///     .bootstrap_admin("root", "管理员", "Str0ng&Long-pass", "cli").unwrap();
+/// assert!(seed_demo_users(&mut db, "H43010000001", "P43010000001").is_err());
+/// ```
 pub fn seed_demo_users(db: &mut Db, hospital: &str, pharmacy: &str) -> Result<Vec<DemoUser>> {
     let mut wf = Workflow::new(db, crate::Policy::default())?;
     let admin = Actor {
@@ -795,6 +809,22 @@ pub fn seed_demo_users(db: &mut Db, hospital: &str, pharmacy: &str) -> Result<Ve
             Scope::City,
         ),
     ];
+    // Known passwords belong on a demo system only: once anyone else has an account, this is a
+    // real system and nobody may add accounts whose passwords are printed in the README.
+    let names: Vec<&str> = plan.iter().map(|p| p.0).collect();
+    let others = wf
+        .db
+        .query("SELECT username FROM wf_user", &[])?
+        .iter()
+        .map(|r| r.text(0))
+        .filter(|u| !names.contains(&u.as_str()))
+        .count();
+    if others > 0 {
+        return Err(WfError::Forbidden(format!(
+            "系统已有 {others} 个非演示账号，拒绝创建已知密码的演示账号；请由管理员用 `medfund user add` 建账号 / \
+             {others} non-demo accounts exist: demo accounts with known passwords are refused; ask an administrator"
+        )));
+    }
     let mut out = vec![];
     for (name, display, role, scope) in plan {
         let password = format!("{name}@Medfund1");

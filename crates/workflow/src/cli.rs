@@ -4,7 +4,8 @@
 //! Every command acts as a user: `--user NAME` (or `MEDFUND_USER`) with the password in
 //! `MEDFUND_PASSWORD`; the login is checked (and logged) like any other, the client address is
 //! recorded as `cli`. Exceptions: `user init` creates the first administrator of an empty
-//! system, `complaint submit` is open to the public, and `auditlog verify` only reads. There is
+//! system, `user demo` creates the demo accounts (refused once any other account exists),
+//! `complaint submit` is open to the public, and `auditlog verify` only reads. There is
 //! no password-less operator mode: every change in the audit log names a real account.
 //! Results are printed as JSON.
 

@@ -28,11 +28,18 @@ fn cli_end_to_end() {
     std::env::remove_var("MEDFUND_DB_URL");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    // Bootstrapping the first administrator works once, on an empty system.
+    // Bootstrapping the first administrator works once, on an empty system; a real system then
+    // refuses the demo accounts (their passwords are public).
+    let real = tempfile::tempdir().unwrap();
     std::env::set_var("MEDFUND_PASSWORD", "root@Medfund1");
-    go(data, None, &["user", "init", "--username", "root"]).unwrap();
-    assert!(go(data, None, &["user", "init", "--username", "root2"]).is_err());
+    go(real.path(), None, &["user", "init", "--username", "root"]).unwrap();
+    assert!(go(real.path(), None, &["user", "init", "--username", "root2"]).is_err());
+    let e = go(real.path(), None, &["user", "demo"]).unwrap_err();
+    assert!(e.to_string().contains("non-demo accounts exist"), "{e}");
+    // A demo system: the demo accounts, and `user init` refused since users exist.
     go(data, None, &["user", "demo"]).unwrap();
+    go(data, None, &["user", "demo"]).unwrap();
+    assert!(go(data, None, &["user", "init", "--username", "root"]).is_err());
     std::env::set_var("MEDFUND_NEW_PASSWORD", "Newuser123");
     go(
         data,
