@@ -1,6 +1,8 @@
-//! `medfund demo`: the main job on the embedded default. It generates a demo city, loads it into
-//! the data directory, imports the national knowledge base, audits, runs the monitoring report
-//! and the settlements, creates the demo accounts and serves the web UI.
+//! `medfund demo`: the main job on the embedded default. It generates a demo city, imports the
+//! national knowledge base, loads the city into the data directory, audits it (findings stored
+//! for review), runs the SQL risk models, the monitoring report and the settlements (the budget
+//! assessed from the indicators), creates the demo accounts, samples findings into the review
+//! queue and serves the web UI.
 //!
 //! Each step runs this same binary as a child process with the public subcommand a user would
 //! type, so the demo exercises exactly the commands the README documents and prints their output.
@@ -27,7 +29,8 @@ pub struct DemoArgs {
     /// Web 服务监听地址 / address the UI is served on
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
-    /// 重新生成并加载（清空数据目录中的演示数据） / start from scratch even if the data directory has a demo city
+    /// 删除整个数据目录后重新生成（只对演示建立的数据目录有效） / delete the whole data directory
+    /// and start from scratch (only a directory the demo created)
     #[arg(long)]
     pub fresh: bool,
 }
@@ -84,6 +87,18 @@ pub fn run(data: &Path, a: &DemoArgs) -> anyhow::Result<()> {
     let city = data.join("demo-city");
     let ready = data.join("demo-ready");
     if a.fresh && data.exists() {
+        // Deleting a directory is only safe when it is the demo's own: a data directory with
+        // real loads, users and an audit log must never go because of a demo flag.
+        let empty = std::fs::read_dir(data)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !(empty || city.exists() || ready.exists()) {
+            bail!(
+                "--fresh 只删除演示建立的数据目录，{} 不是（没有 demo-city）；请换一个 --data 目录 / {} was not created by the demo: not deleting it; choose another --data",
+                data.display(),
+                data.display()
+            );
+        }
         std::fs::remove_dir_all(data)
             .with_context(|| format!("cannot clear {}", data.display()))?;
     }

@@ -139,7 +139,7 @@ impl AppState {
     }
 }
 
-/// The application: every route of [`openapi::ROUTES`] plus the UI.
+/// The application: every route of [`api::ROUTES`] plus the UI.
 pub fn app(state: Arc<AppState>) -> axum::Router {
     api::router(state)
 }
