@@ -644,39 +644,54 @@ fn frequency(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
         }
         let line = |i: usize| &c.visits[cand[i].0].lines[cand[i].1];
         let n = cand.len();
+        // Sort keys computed once: a code key (the catalog index, or a per-person number for
+        // codes missing from the catalog), the day and the time. Only equal keys fall back to
+        // the full line order (serial, visit), so the order is exactly (code, day, fee order).
+        let mut uncat: Vec<&str> = Vec::new();
+        let keys: Vec<(u64, i32, chrono::NaiveDateTime)> = (0..n)
+            .map(|i| {
+                let l = line(i);
+                let ck = if l.cat.is_some() {
+                    u64::from(l.ci)
+                } else {
+                    let code = l.f.med_list_codg.as_str();
+                    let r = uncat.iter().position(|c| *c == code).unwrap_or_else(|| {
+                        uncat.push(code);
+                        uncat.len() - 1
+                    });
+                    (1u64 << 32) + r as u64
+                };
+                (ck, chrono::Datelike::num_days_from_ce(&l.day), l.f.fee_ocur_time)
+            })
+            .collect();
         let mut day_x = vec![(Qty(0), Qty(0)); n]; // (portion above, cumulative)
         let mut vis_x = vec![(Qty(0), Qty(0)); n];
         // Per person, code and calendar day, summing all visits, in time order.
         let mut order: Vec<usize> = (0..n).filter(|i| cand[*i].2.is_some()).collect();
-        order.sort_by(|a, b| {
-            let (x, y) = (line(*a), line(*b));
-            code_order(x, y)
-                .then(x.day.cmp(&y.day))
-                .then_with(|| fee_cmp(x.f, y.f))
+        order.sort_by(|&a, &b| {
+            keys[a]
+                .cmp(&keys[b])
+                .then_with(|| fee_cmp(line(a).f, line(b).f))
         });
         accumulate(
             &order,
-            &cand,
             |i| line(i),
             |i| cand[i].2,
-            |a, b| a.f.med_list_codg == b.f.med_list_codg && a.day == b.day,
+            |p, i| keys[p].0 == keys[i].0 && keys[p].1 == keys[i].1,
             &mut day_x,
         );
+        // Per visit and code, in time order.
         let mut order: Vec<usize> = (0..n).filter(|i| cand[*i].3.is_some()).collect();
-        order.sort_by(|a, b| {
-            let (x, y) = (line(*a), line(*b));
-            cand[*a]
-                .0
-                .cmp(&cand[*b].0)
-                .then_with(|| code_order(x, y))
-                .then_with(|| fee_cmp(x.f, y.f))
+        order.sort_by(|&a, &b| {
+            (cand[a].0, keys[a].0, keys[a].2)
+                .cmp(&(cand[b].0, keys[b].0, keys[b].2))
+                .then_with(|| fee_cmp(line(a).f, line(b).f))
         });
         accumulate(
             &order,
-            &cand,
             |i| line(i),
             |i| cand[i].3,
-            |a, b| a.f.mdtrt_id == b.f.mdtrt_id && a.f.med_list_codg == b.f.med_list_codg,
+            |p, i| cand[p].0 == cand[i].0 && keys[p].0 == keys[i].0,
             &mut vis_x,
         );
         for i in 0..n {
@@ -722,35 +737,21 @@ fn frequency(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
     }
 }
 
-/// An order that groups lines by code: catalogued codes by their catalog index (an integer
-/// compare instead of a string compare, in the hot sorts of the frequency rules), then codes
-/// missing from the catalog by their text. Only the grouping matters, not which code comes first.
-#[inline]
-fn code_order(x: &Line, y: &Line) -> Ordering {
-    match (x.cat.is_some(), y.cat.is_some()) {
-        (true, true) => x.ci.cmp(&y.ci),
-        (true, false) => Ordering::Less,
-        (false, true) => Ordering::Greater,
-        (false, false) => x.f.med_list_codg.cmp(&y.f.med_list_codg),
-    }
-}
-
 /// Running sums over groups of `order`: for each candidate, the quantity of its line above the
 /// limit (cum − max(cum − cnt, limit), so the line that crosses the limit counts only its part
 /// above it and later lines count whole) and the cumulative quantity.
 fn accumulate<'a>(
     order: &[usize],
-    _cand: &[(usize, usize, Option<Qty>, Option<Qty>)],
     line: impl Fn(usize) -> &'a Line<'a>,
     limit: impl Fn(usize) -> Option<Qty>,
-    same: impl Fn(&Line, &Line) -> bool,
+    same: impl Fn(usize, usize) -> bool,
     res: &mut [(Qty, Qty)],
 ) {
     let mut cum = Qty(0);
     let mut prev: Option<usize> = None;
     for &i in order {
         let l = line(i);
-        if prev.is_none_or(|p| !same(line(p), l)) {
+        if prev.is_none_or(|p| !same(p, i)) {
             cum = Qty(0);
         }
         prev = Some(i);
