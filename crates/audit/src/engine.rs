@@ -661,7 +661,11 @@ fn frequency(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
                     });
                     (1u64 << 32) + r as u64
                 };
-                (ck, chrono::Datelike::num_days_from_ce(&l.day), l.f.fee_ocur_time)
+                (
+                    ck,
+                    chrono::Datelike::num_days_from_ce(&l.day),
+                    l.f.fee_ocur_time,
+                )
             })
             .collect();
         let mut day_x = vec![(Qty(0), Qty(0)); n]; // (portion above, cumulative)
