@@ -126,6 +126,33 @@ await test('institution page draws indicators against baseline and peers', async
   await shot(page, 'institution');
 });
 
+await test('a settlement run is read in full, submitted by one person and approved by another', async (page) => {
+  await login(page, 'chief', 'chief@Medfund1');
+  await page.goto(BASE + '/#/settlements');
+  await page.waitForSelector('a.settle-run');
+  await page.click('tr:has(td:text-is("budget")) a.settle-run');
+  await page.waitForSelector('#settle-status');
+  assert.equal(await page.getAttribute('#settle-status', 'data-status'), 'draft');
+  assert.equal(await page.textContent('#settle-status'), '草稿');
+  // The lines of every institution, and the demo's assessment from the indicators.
+  const rows = await page.$$eval('table', (ts) => ts.map((t) => t.querySelectorAll('tbody tr').length));
+  assert.ok(rows[0] > 0, 'institution lines are listed');
+  assert.ok(rows.length >= 3, 'lines, assessments and history tables');
+  assert.match(await page.textContent('main'), /考评结果（由监测指标得出）/);
+  await shot(page, 'settlement');
+  const url = page.url();
+  await page.click('text=提交审批');
+  await page.waitForFunction(() => document.querySelector('#settle-status')?.dataset.status === 'submitted');
+  // The submitter may not approve; the leader does.
+  await login(page, 'leader', 'leader@Medfund1');
+  await page.goto('about:blank');
+  await page.goto(url);
+  await page.waitForSelector('#settle-status');
+  await page.click('text=批准');
+  await page.waitForFunction(() => document.querySelector('#settle-status')?.dataset.status === 'approved');
+  assert.match(await page.textContent('main'), /leader/);
+});
+
 await test('a hospital user sees only its own data', async (page) => {
   await login(page, 'hospital', 'hospital@Medfund1');
   const me = await page.evaluate(() => fetch('/api/v1/auth/me').then((r) => r.json()));

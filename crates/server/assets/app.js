@@ -510,13 +510,66 @@ page(/^#\/settlements$/, '结算', async (main) => {
   };
   main.append(h('h1', {}, T('支付结算（总额控制 / DRG / DIP）', 'Settlements')), h('div', { class: 'filters' }, exportBtn('settlements')),
     table([
-      { t: 'ID', f: (x) => x.id }, { t: T('类型', 'Kind'), f: (x) => x.kind }, { t: T('年度', 'Year'), f: (x) => x.year },
-      { t: T('机构数', 'Institutions'), num: true, f: (x) => x.institutions }, { t: T('应付合计（元）', 'Payable'), num: true, f: (x) => yuan(x.total) },
-      { t: T('状态', 'Status'), f: (x) => h('span', { class: 'tag' }, x.status) },
+      { t: 'ID', f: (x) => h('a', { href: '#/settlement/' + x.id, class: 'settle-run' }, '#' + x.id) }, { t: T('类型', 'Kind'), f: (x) => x.kind }, { t: T('年度', 'Year'), f: (x) => x.year },
+      { t: T('机构数', 'Institutions'), num: true, f: (x) => x.institutions }, { t: T('应付合计（元）', 'Payable'), num: true, f: (x) => yuan(x.total_payable) },
+      { t: T('状态', 'Status'), f: (x) => h('span', { class: 'tag' }, runStatusZh(x.status)) },
       { t: T('审批', 'Approval'), f: (x) => h('span', {},
         x.status === 'draft' ? h('button', { onclick: () => act(x.id, 'submitted') }, T('提交审批', 'Submit')) : '',
         x.status === 'submitted' ? [h('button', { onclick: () => act(x.id, 'approved') }, T('批准', 'Approve')), ' ', h('button', { class: 'secondary', onclick: () => act(x.id, 'rejected') }, T('退回', 'Reject'))] : '') },
     ], r.items || []));
+});
+
+const runStatusZh = (st) => ({ draft: T('草稿', 'draft'), submitted: T('待审批', 'submitted'), approved: T('已批准', 'approved'), rejected: T('已退回', 'rejected') }[st] || st);
+const assessZh = (a) => ({ all: T('全部达标', 'all met'), some: T('部分达标', 'some met'), none: T('均未达标', 'none met') }[a] || a);
+
+// One run, as the approver needs to see it before deciding.
+page(/^#\/settlement\/(\d+)$/, '结算详情', async (main, id) => {
+  const d = await api('GET', '/settlements/' + id);
+  const r = d.run;
+  const name = (c) => (d.names && d.names[c]) || '';
+  const act = async (status) => {
+    try { await api('POST', `/settlements/${id}/status`, { status }); toast(T('已更新', 'updated')); route(); } catch (e) { toast(e.message); }
+  };
+  const kindZh = { budget: T('总额控制年终结算', 'Total budget year-end'), drg: 'DRG', dip: 'DIP' }[r.kind] || r.kind;
+  main.append(
+    h('h1', {}, `${T('结算批次', 'Settlement run')} #${r.id} · ${kindZh} · ${r.year}`),
+    h('p', {}, `${T('状态', 'Status')}: `, h('span', { class: 'tag', id: 'settle-status', 'data-status': r.status }, runStatusZh(r.status)), ` · ${T('机构数', 'Institutions')} ${r.institutions} · ${T('应付合计', 'Payable')} ${yuan(r.total_payable)} ${T('元', 'yuan')} · ${T('创建', 'Created')} ${r.created_by} ${r.created_at}`),
+    h('div', { class: 'filters' },
+      r.status === 'draft' ? h('button', { onclick: () => act('submitted') }, T('提交审批', 'Submit')) : '',
+      r.status === 'submitted' ? [h('button', { onclick: () => act('approved') }, T('批准', 'Approve')), ' ', h('button', { class: 'secondary', onclick: () => act('rejected') }, T('退回', 'Reject'))] : ''),
+  );
+  const lines = d.lines || [];
+  if (r.kind === 'budget') {
+    main.append(h('h2', {}, T('机构结算明细', 'Institutions')), table([
+      { t: T('机构', 'Institution'), f: (x) => `${x.fixmedins_code} ${name(x.fixmedins_code)}` },
+      { t: T('年度总额', 'Cap'), num: true, f: (x) => yuan(x.cap) }, { t: T('基金支出', 'Spending'), num: true, f: (x) => yuan(x.actual) },
+      { t: T('考评', 'Assessment'), f: (x) => assessZh(x.assessment) },
+      { t: T('节约奖励', 'Reward'), num: true, f: (x) => yuan(x.reward) }, { t: T('超支', 'Overage'), num: true, f: (x) => yuan(x.overage) },
+      { t: T('机构承担', 'Borne'), num: true, f: (x) => yuan(x.institution_bears) }, { t: T('应拨付', 'Payable'), num: true, f: (x) => yuan(x.payable) },
+    ], lines));
+  } else {
+    main.append(h('h2', {}, T('机构结算明细', 'Institutions')), table([
+      { t: T('机构', 'Institution'), f: (x) => `${x.fixmedins_code} ${name(x.fixmedins_code)}` },
+      { t: T('病例数', 'Cases'), num: true, f: (x) => x.cases }, { t: T('点数', 'Points'), num: true, f: (x) => x.points },
+      { t: T('应付', 'Payment'), num: true, f: (x) => yuan(x.payment) }, { t: T('已预付', 'Prepaid'), num: true, f: (x) => yuan(x.prepaid) },
+      { t: T('清算差额', 'Balance'), num: true, f: (x) => yuan(x.balance) },
+    ], lines));
+  }
+  const ia = d.indicator_assessments || [];
+  if (ia.length) {
+    const mark = (m) => (m === true ? T('达标', 'met') : m === false ? T('未达标', 'missed') : T('无法考评', 'n/a'));
+    const val = (t, v) => (v === null || v === undefined ? '' : t.indicator.startsWith('avg_cost') ? yuan(v / 100) : pct(v));
+    main.append(h('h2', {}, T('考评结果（由监测指标得出）', 'Assessment from the indicators')), table([
+      { t: T('机构', 'Institution'), f: (x) => `${x.fixmedins_code} ${name(x.fixmedins_code)}` },
+      { t: T('指标得出', 'From indicators'), f: (x) => (x.from_indicators ? assessZh(x.from_indicators) : T('无可考评指标', 'nothing assessable')) },
+      { t: T('采用', 'Used'), f: (x) => assessZh(x.used) },
+      { t: T('各项指标', 'Targets'), f: (x) => (x.targets || []).map((t) => `${t.name} ${val(t, t.value)}${t.growth !== null && t.growth !== undefined ? ' (' + T('同比', 'YoY') + ' ' + pct(t.growth) + ')' : ''} ${mark(t.met)}`).join('；') },
+    ], ia));
+  }
+  main.append(h('h2', {}, T('审批记录', 'Approval history')), table([
+    { t: T('时间', 'Time'), f: (x) => x.at }, { t: T('操作人', 'By'), f: (x) => x.actor },
+    { t: T('变更', 'Change'), f: (x) => `${x.from ? runStatusZh(x.from) : ''} → ${runStatusZh(x.to)}` }, { t: T('意见', 'Reason'), f: (x) => x.reason || '' },
+  ], d.history || []));
 });
 
 page(/^#\/loads$/, '数据加载', async (main) => {

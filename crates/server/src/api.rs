@@ -60,6 +60,7 @@ routes! {
     get "/api/v1/complaints" => list_complaints, "投诉举报 / complaints", "auditor, section chief";
     post "/api/v1/complaints" => submit_complaint, "登记投诉举报 / register a complaint {anonymous, reporter_name, target, content, channel}", "auditor";
     get "/api/v1/settlements" => list_settlements, "结算批次 / settlement runs", "bureau";
+    get "/api/v1/settlements/{id}" => get_settlement, "结算批次详情 / a run with its lines, approval history and indicator assessments", "bureau";
     post "/api/v1/settlements/{id}/status" => settlement_status, "结算审批 / move a run {status: submitted|approved|rejected|draft, reason}", "auditor submits; section chief, leader approve";
     get "/api/v1/loads" => list_loads, "数据加载记录 / load history", "bureau";
     post "/api/v1/loads" => upload_batch, "上传批次 / upload a batch (multipart: one file per table)", "auditor, section chief";
@@ -827,6 +828,55 @@ async fn list_settlements(st: St, u: AuthUser) -> ApiResult<Json<Value>> {
         })
         .await?;
     Ok(Json(json!({"items": runs})))
+}
+
+/// One run as the approver needs to see it before deciding: the header, every institution's
+/// line with its name, the approval history and (budget runs assessed from the indicators) each
+/// institution's targets.
+async fn get_settlement(st: St, u: AuthUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    need_bureau(&u.actor)?;
+    let v = st
+        .blocking(move |store| {
+            use medfund_settle::runs::{self, RunError};
+            let run = runs::get_run(store.db(), id).map_err(|e| match e {
+                RunError::NotFound(_) => ApiError::not_found("结算批次 / settlement run"),
+                e => ApiError::internal(e),
+            })?;
+            let history = runs::status_history(store.db(), id).map_err(ApiError::internal)?;
+            let lines = if run.kind == "budget" {
+                serde_json::to_value(
+                    runs::budget_lines(store.db(), id).map_err(ApiError::internal)?,
+                )
+            } else {
+                serde_json::to_value(runs::point_lines(store.db(), id).map_err(ApiError::internal)?)
+            }
+            .map_err(ApiError::internal)?;
+            let names: serde_json::Map<String, Value> = store
+                .fixmedins()
+                .map_err(ApiError::internal)?
+                .into_iter()
+                .map(|f| {
+                    (
+                        f.fixmedins_code.to_string(),
+                        Value::String(f.fixmedins_name),
+                    )
+                })
+                .collect();
+            let assessments = run
+                .params
+                .get("indicator_assessments")
+                .cloned()
+                .unwrap_or(Value::Array(Vec::new()));
+            Ok::<_, ApiError>(json!({
+                "run": run,
+                "history": history,
+                "lines": lines,
+                "names": names,
+                "indicator_assessments": assessments,
+            }))
+        })
+        .await?;
+    Ok(Json(v))
 }
 
 #[derive(Deserialize)]

@@ -570,6 +570,85 @@ async fn bodies_over_1_mib_are_refused_even_without_content_length() {
 }
 
 #[tokio::test]
+async fn a_settlement_run_shows_its_lines_history_and_assessments() {
+    use medfund_settle::budget::{settle_all, Assessment, BudgetInput};
+    use medfund_settle::runs::{store_run, RunData, RunMeta};
+    // DOMAIN.md §6 worked example: C_in 1,000,000, C_out 200,000, A_in 1,050,000,
+    // A_out 250,000, some indicators met → the institution bears 20,000, is paid 1,280,000.
+    let code = fixture().hospital.clone();
+    let lines = settle_all(
+        &[BudgetInput {
+            fixmedins_code: code.as_str().into(),
+            cap_in: "1000000".parse().unwrap(),
+            cap_out: "200000".parse().unwrap(),
+            approved_extra: Default::default(),
+            actual_in: "1050000".parse().unwrap(),
+            actual_out: "250000".parse().unwrap(),
+            assessment: Assessment::Some,
+            prepaid: None,
+        }],
+        &Default::default(),
+    )
+    .unwrap();
+    let params = json!({"indicator_assessments": [{"fixmedins_code": code, "from_indicators": "some",
+        "used": "some", "targets": [{"indicator": "referral_rate", "name": "转市外住院率",
+        "value": 0.2, "baseline": null, "growth": null, "met": false}]}]});
+    let id = {
+        let mut store = fixture().state.store.lock().unwrap();
+        store_run(
+            store.db(),
+            &RunMeta {
+                year: 2025,
+                user: "auditor",
+                source: "test",
+                params,
+            },
+            RunData::Budget(&lines),
+        )
+        .unwrap()
+    };
+    let s = login("chief").await;
+    let path = format!("/api/v1/settlements/{id}");
+    let (st, v) = call("GET", &path, None, Some(&s), false).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["run"]["kind"], "budget");
+    assert_eq!(v["run"]["status"], "draft");
+    assert_eq!(v["lines"][0]["fixmedins_code"], code);
+    assert_eq!(v["lines"][0]["institution_bears"], "20000.00");
+    assert_eq!(v["lines"][0]["payable"], "1280000.00");
+    assert!(
+        v["names"][code.as_str()]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()),
+        "{v}"
+    );
+    assert_eq!(v["indicator_assessments"][0]["targets"][0]["met"], false);
+    // The history starts with the run's creation as a draft.
+    assert_eq!(v["history"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["history"][0]["to"], "draft");
+    assert_eq!(v["history"][0]["actor"], "auditor");
+    // After a submission the history shows who did it.
+    let (st, _) = call(
+        "POST",
+        &format!("{path}/status"),
+        Some(json!({"status": "submitted"})),
+        Some(&s),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, v) = call("GET", &path, None, Some(&s), false).await;
+    assert_eq!(v["history"][1]["actor"], "chief");
+    assert_eq!(v["history"][1]["to"], "submitted");
+    // Institutions never see the bureau's settlements; an unknown run is 404.
+    let hs = login("hospital").await;
+    let (st, _) = call("GET", &path, None, Some(&hs), false).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = call("GET", "/api/v1/settlements/999999", None, Some(&s), false).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn precheck_flags_an_over_price_line() {
     let s = login("chief").await;
     let snap = fixture().state.snap();
