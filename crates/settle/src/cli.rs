@@ -248,6 +248,32 @@ fn user_of(o: &RunOptions) -> String {
         .unwrap_or_else(|| "cli".to_string())
 }
 
+/// Stores a run as a draft and writes its creation to the hash-chained audit log in the same
+/// transaction. The creator is the `--user` label (a draft pays nothing; every status change
+/// after it needs a logged-in user, see [`crate::approval`]).
+fn store_logged(store: &mut Store, meta: &RunMeta, data: RunData) -> anyhow::Result<i64> {
+    let kind = data.kind();
+    let actor = medfund_workflow::Actor {
+        user_id: 0,
+        username: meta.user.to_string(),
+        roles: Vec::new(),
+        scope: medfund_workflow::Scope::City,
+        ip: "cli".into(),
+    };
+    let policy = medfund_workflow::Policy::load()?;
+    store.db().transaction(|db| -> anyhow::Result<i64> {
+        let id = runs::store_run(db, meta, data)?;
+        medfund_workflow::Workflow::new(db, policy)?.record_external(
+            &actor,
+            "settlement.created",
+            "settle_run",
+            &id.to_string(),
+            serde_json::json!({"kind": kind, "year": meta.year, "source": meta.source}),
+        )?;
+        Ok(id)
+    })
+}
+
 fn open_store(data: &Path) -> anyhow::Result<Store> {
     Store::open(data).with_context(|| {
         format!(
@@ -420,7 +446,7 @@ fn run_budget(data: &Path, a: &BudgetArgs) -> anyhow::Result<()> {
             source: &source,
             params,
         };
-        let id = runs::store_run(s.db(), &meta, RunData::Budget(&outcome.lines))?;
+        let id = store_logged(s, &meta, RunData::Budget(&outcome.lines))?;
         say(format!("已保存结算批次 #{id}（草稿），提交审批：MEDFUND_PASSWORD=… medfund settle status {id} --to submitted --user 用户名 / stored as run #{id} (draft)"));
     }
     Ok(())
@@ -518,7 +544,7 @@ fn run_points(data: &Path, scheme: Scheme, a: &PointArgs) -> anyhow::Result<()> 
             source: &source,
             params: params_json(&policy, scheme.code()),
         };
-        let id = runs::store_run(s.db(), &meta, RunData::Points(scheme, &result))?;
+        let id = store_logged(s, &meta, RunData::Points(scheme, &result))?;
         say(format!("已保存结算批次 #{id}（草稿），提交审批：MEDFUND_PASSWORD=… medfund settle status {id} --to submitted --user 用户名 / stored as run #{id} (draft)"));
     }
     Ok(())

@@ -42,6 +42,8 @@ fn approval_needs_login_role_and_another_person_and_is_audit_logged() {
         input.to_str().unwrap(),
         "--out",
         d.path().join("out.csv").to_str().unwrap(),
+        "--user",
+        "张三",
     ])
     .unwrap();
     run(&data, &cmd.args).unwrap();
@@ -73,7 +75,8 @@ fn approval_needs_login_role_and_another_person_and_is_audit_logged() {
     let runs = medfund_settle::runs::list_runs(store.db(), &Default::default()).unwrap();
     assert_eq!(runs[0].status, RunStatus::Approved);
     assert_eq!(runs[0].status_by, "leader");
-    // Exactly the two accepted changes are in the audit log, and the chain verifies.
+    // The creation and exactly the two accepted changes are in the audit log, and the chain
+    // verifies.
     let rows = store
         .db()
         .query(
@@ -85,6 +88,7 @@ fn approval_needs_login_role_and_another_person_and_is_audit_logged() {
     assert_eq!(
         got,
         vec![
+            ("settlement.created".to_string(), "张三".to_string()),
             ("settlement.submitted".to_string(), "chief".to_string()),
             ("settlement.approved".to_string(), "leader".to_string()),
         ]
