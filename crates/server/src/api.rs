@@ -33,7 +33,7 @@ macro_rules! routes {
 }
 
 routes! {
-    post "/api/v1/auth/login" => auth::login, "登录 / log in (sets the session cookie; returns a bearer token and the CSRF token)", "anyone";
+    post "/api/v1/auth/login" => auth::login, "登录 / log in {username, password[, bearer: true]}: a browser gets the session cookie and the CSRF token; with bearer, a system gets a token and no cookie", "anyone";
     post "/api/v1/auth/logout" => auth::logout, "退出登录 / log out", "any user";
     get "/api/v1/auth/me" => auth::me, "当前用户 / who am I", "any user";
     get "/api/v1/openapi.json" => openapi_doc, "本文档 / this OpenAPI document", "anyone";
@@ -61,7 +61,7 @@ routes! {
     post "/api/v1/complaints" => submit_complaint, "登记投诉举报 / register a complaint {anonymous, reporter_name, target, content, channel}", "auditor";
     get "/api/v1/settlements" => list_settlements, "结算批次 / settlement runs", "bureau";
     get "/api/v1/settlements/{id}" => get_settlement, "结算批次详情 / a run with its lines, approval history and indicator assessments", "bureau";
-    post "/api/v1/settlements/{id}/status" => settlement_status, "结算审批 / move a run {status: submitted|approved|rejected|draft, reason}", "auditor submits; section chief, leader approve";
+    post "/api/v1/settlements/{id}/status" => settlement_status, "结算审批 / move a run {status: submitted|approved|rejected|draft, reason}", "bureau staff submit; section chief, leader or director approve (not the submitter)";
     get "/api/v1/loads" => list_loads, "数据加载记录 / load history", "bureau";
     post "/api/v1/loads" => upload_batch, "上传批次 / upload a batch (multipart: one file per table)", "auditor, section chief";
     get "/api/v1/loads/{id}" => get_load, "加载进度与隔离报告 / load progress and quarantine report", "bureau";
@@ -356,7 +356,13 @@ async fn get_finding(st: St, u: AuthUser, Path(id): Path<String>) -> ApiResult<J
                 .finding(&id)
                 .map_err(ApiError::internal)?
                 .ok_or_else(|| ApiError::not_found("疑点 / finding"))?;
-            if !actor.is_bureau() && actor.institution() != f.finding.fixmedins_code.as_deref() {
+            // Bureau staff see every finding; an institution user only its own institution's.
+            // Users of neither kind (partners, third parties, administrators) none here: a
+            // person-level finding has no institution, which must not read as "their own".
+            let own = actor
+                .institution()
+                .is_some_and(|c| Some(c) == f.finding.fixmedins_code.as_deref());
+            if !actor.is_bureau() && !own {
                 return Err(ApiError::not_found("疑点 / finding"));
             }
             let mut wf = Workflow::new(store.db(), pol).map_err(wf_error)?;
@@ -752,20 +758,15 @@ async fn open_case(st: St, u: AuthUser, Json(b): Json<CaseBody>) -> ApiResult<Js
 }
 
 async fn get_case(st: St, u: AuthUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    let pol_actor = u.actor.clone();
+    // The case detail already carries its sanctions as this user may see them (partners see
+    // shared cases, whose sanctions list they may not query on their own).
     let detail = wf(&st, u.actor, move |w, a| w.get_case(a, id)).await?;
-    let sanctions = wf(&st, pol_actor, move |w, a| {
-        w.list_sanctions(
-            a,
-            &medfund_workflow::sanction::SanctionFilter {
-                case_id: Some(id),
-                ..Default::default()
-            },
-            Page::default(),
-        )
-    })
-    .await?;
-    Ok(Json(json!({"detail": detail.0, "sanctions": sanctions.0})))
+    let sanctions = detail
+        .0
+        .get("sanctions")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
+    Ok(Json(json!({"detail": detail.0, "sanctions": sanctions})))
 }
 
 async fn list_complaints(st: St, u: AuthUser) -> ApiResult<Json<Value>> {
@@ -805,6 +806,11 @@ async fn submit_complaint(
             ApiError::bad_request(format!("未知的渠道：{s}"), format!("unknown channel: {s}"))
         })?,
     };
+    // Registering a complaint is the bureau's intake desk (the public files through its own
+    // channel, `medfund complaint submit`), not something an institution account may do.
+    u.actor
+        .require(medfund_workflow::Perm::ComplaintIntake)
+        .map_err(wf_error)?;
     let n = NewComplaint {
         anonymous: b.anonymous,
         reporter_name: b.reporter_name,

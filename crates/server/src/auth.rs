@@ -87,9 +87,23 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
                 ));
             }
         }
-        let mut actor = session.actor;
-        actor.ip = client_ip(&parts.extensions);
-        Ok(AuthUser { actor, token })
+        // Roles and scope as they are now, not as they were at login: disabling an account or
+        // moving a hospital user to another institution takes effect on the next request.
+        let ip = client_ip(&parts.extensions);
+        let username = session.actor.username.clone();
+        let actor = state
+            .blocking(move |store| {
+                medfund_workflow::auth::current_actor(store.db(), &username, &ip)
+                    .map_err(|_| ApiError::unauthenticated())
+            })
+            .await;
+        match actor {
+            Ok(actor) => Ok(AuthUser { actor, token }),
+            Err(e) => {
+                state.sessions.remove(&token);
+                Err(e)
+            }
+        }
     }
 }
 
@@ -98,6 +112,9 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
 pub struct Login {
     pub username: String,
     pub password: String,
+    /// `true`: a system's login, answered with a bearer token instead of a cookie.
+    #[serde(default)]
+    pub bearer: Option<bool>,
 }
 
 /// Maps a workflow error to its HTTP status (one place for the whole API).
@@ -130,7 +147,9 @@ pub fn wf_error(e: WfError) -> ApiError {
 }
 
 /// `POST /api/v1/auth/login`: checks the password (argon2, lockout after repeated failures) and
-/// opens a session: the cookie for the browser, the token in the body for systems.
+/// opens a session: the HttpOnly cookie for a browser, or, when the body asks with
+/// `"bearer": true`, a token in the body for a system and no cookie. A browser's page script
+/// never sees a credential that works without the CSRF token.
 pub async fn login(
     State(st): State<Arc<AppState>>,
     parts: axum::http::Extensions,
@@ -152,6 +171,7 @@ pub async fn login(
         })
         .await?;
     let (token, csrf) = st.sessions.create(actor.clone());
+    let bearer = f.bearer.unwrap_or(false);
     let secure = if st.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
@@ -159,15 +179,18 @@ pub async fn login(
         // on every request, where the browser could not renew a shorter cookie.
         st.session_max.as_secs()
     );
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "username": actor.username,
         "roles": actor.roles,
         "role_names": actor.roles.iter().map(|r| r.zh()).collect::<Vec<_>>(),
         "scope": actor.scope,
         "bureau": actor.is_bureau(),
-        "csrf": csrf,
-        "token": token,
     });
+    if bearer {
+        body["token"] = serde_json::Value::String(token);
+        return Ok(Json(body).into_response());
+    }
+    body["csrf"] = serde_json::Value::String(csrf);
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 

@@ -177,11 +177,40 @@ async fn login(user: &str) -> Session {
     let cookie = set.split(';').next().unwrap().to_string();
     let v: Value =
         serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    // A browser login gets no bearer token: page script never holds a credential that works
+    // without the CSRF token.
+    assert!(v.get("token").is_none(), "{v}");
     Session {
         cookie,
         csrf: v["csrf"].as_str().unwrap().into(),
-        token: v["token"].as_str().unwrap().into(),
+        token: bearer_login(user).await,
     }
+}
+
+/// A system's login (`"bearer": true`): a token in the body and no cookie.
+async fn bearer_login(user: &str) -> String {
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"username": user, "password": format!("{user}@Medfund1"), "bearer": true})
+                .to_string(),
+        ))
+        .unwrap();
+    let res = medfund_server::app(fixture().state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "bearer login of {user}");
+    assert!(
+        res.headers().get(header::SET_COOKIE).is_none(),
+        "no cookie for a system"
+    );
+    let v: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert!(v.get("csrf").is_none());
+    v["token"].as_str().unwrap().to_string()
 }
 
 fn concrete(path: &str) -> String {
@@ -646,6 +675,101 @@ async fn a_settlement_run_shows_its_lines_history_and_assessments() {
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _) = call("GET", "/api/v1/settlements/999999", None, Some(&s), false).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_disabled_account_loses_its_open_sessions_at_once() {
+    // A user of its own, so other tests keep theirs.
+    {
+        let mut store = fixture().state.store.lock().unwrap();
+        let mut wf = medfund_workflow::Workflow::new(store.db(), Default::default()).unwrap();
+        let admin = wf.verify_login("admin", "admin@Medfund1", "test").unwrap();
+        wf.create_user(
+            &admin,
+            &medfund_workflow::auth::NewUser {
+                username: "temp-auditor".into(),
+                display_name: "临时稽核员".into(),
+                roles: vec![medfund_workflow::Role::Auditor],
+                scope: medfund_workflow::Scope::City,
+                password: "temp-auditor@Medfund1".into(),
+            },
+        )
+        .unwrap();
+    }
+    let s = login("temp-auditor").await;
+    let (st, _) = call("GET", "/api/v1/dashboard", None, Some(&s), false).await;
+    assert_eq!(st, StatusCode::OK);
+    {
+        let mut store = fixture().state.store.lock().unwrap();
+        let mut wf = medfund_workflow::Workflow::new(store.db(), Default::default()).unwrap();
+        let admin = wf.verify_login("admin", "admin@Medfund1", "test").unwrap();
+        wf.update_user(&admin, "temp-auditor", None, None, Some(false))
+            .unwrap();
+    }
+    let (st, _) = call("GET", "/api/v1/dashboard", None, Some(&s), false).await;
+    assert_eq!(
+        st,
+        StatusCode::UNAUTHORIZED,
+        "the cookie session ends with the account"
+    );
+    let req = Request::builder()
+        .uri("/api/v1/dashboard")
+        .header(header::AUTHORIZATION, format!("Bearer {}", s.token))
+        .body(Body::empty())
+        .unwrap();
+    let res = medfund_server::app(fixture().state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "and so does the bearer one"
+    );
+}
+
+#[tokio::test]
+async fn only_the_bureau_registers_complaints_and_reads_person_level_findings() {
+    let body = json!({"anonymous": true, "target": "某医院", "content": "该院将自费药品串换为医保目录内药品结算，涉及多名参保人", "channel": "online"});
+    for user in ["hospital", "partner", "admin"] {
+        let s = login(user).await;
+        let (st, _) = call(
+            "POST",
+            "/api/v1/complaints",
+            Some(body.clone()),
+            Some(&s),
+            true,
+        )
+        .await;
+        assert_eq!(
+            st,
+            StatusCode::FORBIDDEN,
+            "{user} may not register complaints"
+        );
+    }
+    let s = login("auditor").await;
+    let (st, v) = call("POST", "/api/v1/complaints", Some(body), Some(&s), true).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    // A person-level finding (no institution) is not "own" data of users without one.
+    let id = {
+        let mut store = fixture().state.store.lock().unwrap();
+        store
+            .list_findings(&Default::default())
+            .unwrap()
+            .into_iter()
+            .find(|f| f.finding.fixmedins_code.is_none())
+            .map(|f| f.finding.finding_id)
+            .expect("the demo city has person-level findings (doctor shopping)")
+    };
+    let path = format!("/api/v1/findings/{id}");
+    for user in ["partner", "thirdparty", "admin", "hospital"] {
+        let s = login(user).await;
+        let (st, _) = call("GET", &path, None, Some(&s), false).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{user}");
+    }
+    let s = login("auditor").await;
+    let (st, _) = call("GET", &path, None, Some(&s), false).await;
+    assert_eq!(st, StatusCode::OK);
 }
 
 #[tokio::test]

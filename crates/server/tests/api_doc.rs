@@ -10,11 +10,13 @@ fn api_doc_is_in_sync() {
          with 400 (bad input, nothing changed), 401 (not logged in), 403 (role), 404 (absent or outside \
          your institution), 409 (state or two-person rule).\n\n\
          Authentication: `POST /api/v1/auth/login` sets an HttpOnly, SameSite=Strict, Secure session \
-         cookie and returns a bearer `token` and a `csrf` token. Browser requests that change state must \
-         send `X-CSRF-Token`; systems (e.g. a hospital's HIS calling the pre-check) send \
-         `Authorization: Bearer <token>`. Sessions expire after 30 minutes idle (12 hours at most); \
-         repeated wrong passwords lock the account (policy `workflow.toml`). Bodies over 1 MiB are \
-         refused except batch uploads.\n\n\
+         cookie and returns a `csrf` token; browser requests that change state must send \
+         `X-CSRF-Token`. A system (e.g. a hospital's HIS calling the pre-check) logs in with \
+         `\"bearer\": true` and gets a `token` instead of the cookie, then sends \
+         `Authorization: Bearer <token>`. Each request is checked against the account as it is now \
+         (a disabled account or a changed role applies at once). Sessions expire after 30 minutes \
+         idle (12 hours at most); repeated wrong passwords lock the account (policy `workflow.toml`). \
+         Bodies over 1 MiB are refused except batch uploads, also when sent chunked.\n\n\
          | method | path | what | who |\n|---|---|---|---|\n",
     );
     for r in medfund_server::api::ROUTES {

@@ -314,6 +314,28 @@ fn roles_of(s: &str) -> Result<Vec<Role>> {
         .collect()
 }
 
+/// The account `username` as it is now (roles, scope), for a session made earlier: a disabled
+/// account is refused, and role or scope changes apply from the next request.
+pub fn current_actor(db: &mut Db, username: &str, ip: &str) -> Result<Actor> {
+    let r = db
+        .query_opt(
+            "SELECT * FROM wf_user WHERE username = $1",
+            &[username.into()],
+        )?
+        .ok_or_else(|| WfError::Auth("账户不存在 / no such account".into()))?;
+    let u = user_of(&r)?;
+    if !u.active {
+        return Err(WfError::Auth("账户已停用 / account disabled".into()));
+    }
+    Ok(Actor {
+        user_id: u.id,
+        username: u.username,
+        roles: u.roles,
+        scope: u.scope,
+        ip: ip.into(),
+    })
+}
+
 fn user_of(r: &Row) -> Result<User> {
     Ok(User {
         id: r.int_of("id"),

@@ -428,7 +428,12 @@ impl Workflow<'_> {
                 c.state.ensure(ComplaintState::Triaged)?;
                 let now = self.now();
                 let by = actor.username.clone();
-                let summary = c.content.clone();
+                // The complaint's text stays with the complaint (bureau only): the case, which the
+                // institution concerned may see, only points to it.
+                let summary = format!(
+                    "由投诉举报 {} 转立案，举报内容见该投诉记录（仅医保部门可查） / opened from complaint {}",
+                    c.complaint_no, c.complaint_no
+                );
                 let code = c.fixmedins_code.clone();
                 self.mutate(actor, "complaint.triage", |db| {
                     let case_id = insert_case(db, now, &by, CaseSource::Complaint, Some(&id.to_string()), code.as_deref(), &title, &summary, None)?;

@@ -472,6 +472,11 @@ fn complaints(db: &mut Db, dir: &Path) {
         .unwrap();
     assert_eq!(c.state, ComplaintState::Triaged);
     let case_id = c.case_id.unwrap();
+    // The hospital concerned may see the case, but not the complaint's words (which could
+    // identify the whistle-blower): the case only points to the complaint.
+    let case = wf.get_case(&aud, case_id).unwrap().case;
+    assert!(!case.summary.contains("挂床"), "{}", case.summary);
+    assert!(case.summary.contains("JB2025-00001"), "{}", case.summary);
     assert_eq!(
         code(wf.conclude_complaint(&aud, id)),
         "validation",
