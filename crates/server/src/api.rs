@@ -1257,10 +1257,48 @@ async fn precheck(st: St, u: AuthUser, Json(b): Json<PrecheckBody>) -> ApiResult
     let empty = medfund_audit::PersonHistory::default();
     let h = snap.history.get(b.visit.psn_no.as_str()).unwrap_or(&empty);
     let t = Instant::now();
-    let findings = medfund_audit::precheck(&b.visit, &b.lines, h, &snap.precheck);
-    Ok(Json(
-        json!({"findings": findings, "micros": t.elapsed().as_micros() as u64}),
-    ))
+    let mut findings = medfund_audit::precheck(&b.visit, &b.lines, h, &snap.precheck);
+    let micros = t.elapsed().as_micros() as u64;
+    if !a.is_bureau() {
+        findings = for_institution(
+            findings,
+            &b.visit.mdtrt_id,
+            a.institution(),
+            &snap.fixmedins,
+        );
+    }
+    Ok(Json(json!({"findings": findings, "micros": micros})))
+}
+
+/// What a hospital or pharmacy may learn from its own pre-check: that the visit conflicts with
+/// the person's care elsewhere, not where, when or by whom (that is the bureau's to check).
+/// Findings not about the submitted visit are dropped; a finding whose evidence names another
+/// institution keeps its category, rule and amount, and its evidence becomes a neutral sentence.
+fn for_institution(
+    findings: Vec<medfund_contract::Finding>,
+    mdtrt_id: &str,
+    own: Option<&str>,
+    fixmedins: &[medfund_contract::Fixmedins],
+) -> Vec<medfund_contract::Finding> {
+    findings
+        .into_iter()
+        .filter(|f| f.mdtrt_id.as_deref() == Some(mdtrt_id))
+        .map(|mut f| {
+            let details = f.evidence.details.to_string();
+            let foreign = fixmedins.iter().any(|i| {
+                let c = i.fixmedins_code.as_str();
+                Some(c) != own && (f.evidence.text.contains(c) || details.contains(c))
+            });
+            if foreign {
+                f.evidence.text = format!(
+                    "本次就诊与该参保人在其他定点机构的就医、购药或结算记录存在冲突（{}），详情由医保部门核查。/ this visit conflicts with the person's records at another institution; the bureau reviews the details.",
+                    f.category.zh()
+                );
+                f.evidence.details = json!({"redacted": true});
+            }
+            f
+        })
+        .collect()
 }
 
 async fn auditlog_verify(st: St, u: AuthUser) -> ApiResult<Json<Value>> {

@@ -773,6 +773,93 @@ async fn only_the_bureau_registers_complaints_and_reads_person_level_findings() 
 }
 
 #[tokio::test]
+async fn a_hospital_precheck_does_not_reveal_care_elsewhere() {
+    let own = fixture().hospital.clone();
+    let snap = fixture().state.snap();
+    // A person in hospital elsewhere: an outpatient visit at our hospital during that stay is a
+    // concurrent visit.
+    let (psn, stay) = snap
+        .history
+        .iter()
+        .find_map(|(p, h)| {
+            h.visits
+                .iter()
+                .find(|m| {
+                    m.med_type == "21" && m.endtime.is_some() && m.fixmedins_code != own.as_str()
+                })
+                .map(|m| (p.clone(), m.clone()))
+        })
+        .expect("the demo city has inpatient stays");
+    let other = stay.fixmedins_code.to_string();
+    let item = {
+        let mut store = fixture().state.store.lock().unwrap();
+        store
+            .catalog()
+            .unwrap()
+            .into_iter()
+            .find(|c| {
+                c.pric_uplmt_amt.is_some()
+                    && c.lmt_gend.is_none()
+                    && c.lmt_age_min.is_none()
+                    && c.lmt_age_max.is_none()
+                    && c.lmt_hosp_lv.is_none()
+                    && c.lmt_med_type.is_none()
+                    && c.lmt_dise.is_empty()
+                    && c.max_cnt_day.is_none()
+                    && c.max_cnt_mdtrt.is_none()
+            })
+            .unwrap()
+    };
+    let pric = item.pric_uplmt_amt.unwrap(); // exactly at the cap: no over_price finding
+    let t = stay.begntime + chrono::Duration::hours(26);
+    let ts = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let line = json!({"feedetl_sn": "PX1", "mdtrt_id": "PXV1", "setl_id": "PXS1", "psn_no": psn.as_str(), "fixmedins_code": own,
+        "fee_ocur_time": ts, "med_list_codg": item.med_list_codg.as_str(), "cnt": "1", "pric": pric.to_string(),
+        "det_item_fee_sumamt": medfund_contract::Qty::from_units(1).times(pric).to_string(), "bilg_dr_codg": null, "hi_rxno": null, "drug_trac_codg": []});
+    let visit = json!({"mdtrt_id": "PXV1", "psn_no": psn.as_str(), "fixmedins_code": own, "med_type": "11",
+        "begntime": ts, "endtime": null, "diag_code": stay.diag_code.as_str(), "dise_codg": null, "atddr_no": null,
+        "emer_flag": false, "refl_fixmedins_code": null});
+    let body = json!({"visit": visit, "lines": [line]});
+    let concurrent = |b: &Value| -> Vec<Value> {
+        b["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["category"] == "concurrent_visit")
+            .cloned()
+            .collect()
+    };
+    // The bureau sees where the person was.
+    let chief = login("chief").await;
+    let (st, b) = call(
+        "POST",
+        "/api/v1/precheck",
+        Some(body.clone()),
+        Some(&chief),
+        true,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let c = concurrent(&b);
+    assert_eq!(c.len(), 1, "{b}");
+    assert!(c[0].to_string().contains(&other), "{}", c[0]);
+    // The hospital is warned, without the other institution, visit or dates.
+    let hosp = login("hospital").await;
+    let (st, b) = call("POST", "/api/v1/precheck", Some(body), Some(&hosp), true).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let c = concurrent(&b);
+    assert_eq!(c.len(), 1, "the warning itself stays: {b}");
+    assert!(!b.to_string().contains(&other), "{b}");
+    assert!(!b.to_string().contains(stay.mdtrt_id.as_str()), "{b}");
+    assert_eq!(c[0]["evidence"]["details"], json!({"redacted": true}));
+    assert!(b["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["mdtrt_id"] == "PXV1"));
+}
+
+#[tokio::test]
 async fn precheck_flags_an_over_price_line() {
     let s = login("chief").await;
     let snap = fixture().state.snap();
