@@ -1022,6 +1022,18 @@ impl Workflow<'_> {
         if entries.is_empty() && measures.is_empty() && imported.is_empty() && !actor.is_bureau() {
             return Err(WfError::NotFound(format!("人员 / person {pract_code}")));
         }
+        // Totals and status count every institution (the points follow the person), but an
+        // institution reads only the entries it gave rise to: another hospital's causes, cases
+        // and sanctions are not its business.
+        let entries = if actor.is_bureau() {
+            entries
+        } else {
+            let inst = actor.institution();
+            entries
+                .into_iter()
+                .filter(|e| Some(e.fixmedins_code.as_str()) == inst)
+                .collect()
+        };
         Ok(PersonFile {
             pract_code: pract_code.to_string(),
             status_today,

@@ -404,6 +404,24 @@ fn person_file_and_imports(db: &mut Db, dir: &Path) {
         .unwrap();
     // The hospital sees its own staff's file, not another hospital's.
     assert_eq!(wf.person_file(&hosp, DOC).unwrap().entries.len(), 1);
+    // The same doctor also scored at another hospital: the total counts both, the hospital
+    // reads only its own entry, the bureau both.
+    let chief = actor(&mut wf, "chief");
+    let other = wf
+        .propose_points(
+            &aud,
+            &NewPoints {
+                fixmedins_code: H2.into(),
+                ..np(DOC, 1, Degree::General)
+            },
+        )
+        .unwrap();
+    wf.approve_points(&chief, other.id, None, "同意").unwrap();
+    let f = wf.person_file(&hosp, DOC).unwrap();
+    assert_eq!(f.entries.len(), 1);
+    assert!(f.entries.iter().all(|e| e.fixmedins_code == H1));
+    assert_eq!(f.points_this_year, 2);
+    assert_eq!(wf.person_file(&aud, DOC).unwrap().entries.len(), 2);
     assert_eq!(code(wf.person_file(&hosp, D2)), "not_found");
     assert_eq!(code(wf.approve_points(&hosp, e.id, None, "x")), "forbidden");
     // The imported national table counts too (the store's pract_susp layout).
