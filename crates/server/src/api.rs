@@ -344,6 +344,7 @@ async fn list_findings(st: St, u: AuthUser, Query(q): Query<FindingQ>) -> ApiRes
             Ok((items, total))
         })
         .await?;
+    let items = redacted(&st, &u.actor, items);
     Ok(Json(json!({"total": total, "items": items})))
 }
 
@@ -370,6 +371,7 @@ async fn get_finding(st: St, u: AuthUser, Path(id): Path<String>) -> ApiResult<J
             Ok((f, review))
         })
         .await?;
+    let f = redacted(&st, &u.actor, vec![f]).remove(0);
     Ok(Json(json!({"finding": f, "review": review})))
 }
 
@@ -1126,6 +1128,7 @@ async fn export_xlsx(st: St, u: AuthUser, Path(table): Path<String>) -> ApiResul
                     .map_err(ApiError::internal)
                 })
                 .await?;
+            let items = redacted(&st, &u.actor, items);
             let mut h: Vec<String> = medfund_contract::finding::FINDING_COLUMNS
                 .iter()
                 .map(|s| s.to_string())
@@ -1270,10 +1273,21 @@ async fn precheck(st: St, u: AuthUser, Json(b): Json<PrecheckBody>) -> ApiResult
     Ok(Json(json!({"findings": findings, "micros": micros})))
 }
 
+/// Stored findings as `actor` may read them: untouched for the bureau, [`redact_foreign`] for
+/// an institution's user.
+fn redacted(st: &St, actor: &Actor, mut items: Vec<StoredFinding>) -> Vec<StoredFinding> {
+    if !actor.is_bureau() {
+        let snap = st.snap();
+        for s in &mut items {
+            redact_foreign(&mut s.finding, actor.institution(), &snap.fixmedins);
+        }
+    }
+    items
+}
+
 /// What a hospital or pharmacy may learn from its own pre-check: that the visit conflicts with
 /// the person's care elsewhere, not where, when or by whom (that is the bureau's to check).
-/// Findings not about the submitted visit are dropped; a finding whose evidence names another
-/// institution keeps its category, rule and amount, and its evidence becomes a neutral sentence.
+/// Findings not about the submitted visit are dropped; the rest pass [`redact_foreign`].
 fn for_institution(
     findings: Vec<medfund_contract::Finding>,
     mdtrt_id: &str,
@@ -1284,21 +1298,32 @@ fn for_institution(
         .into_iter()
         .filter(|f| f.mdtrt_id.as_deref() == Some(mdtrt_id))
         .map(|mut f| {
-            let details = f.evidence.details.to_string();
-            let foreign = fixmedins.iter().any(|i| {
-                let c = i.fixmedins_code.as_str();
-                Some(c) != own && (f.evidence.text.contains(c) || details.contains(c))
-            });
-            if foreign {
-                f.evidence.text = format!(
-                    "本次就诊与该参保人在其他定点机构的就医、购药或结算记录存在冲突（{}），详情由医保部门核查。/ this visit conflicts with the person's records at another institution; the bureau reviews the details.",
-                    f.category.zh()
-                );
-                f.evidence.details = json!({"redacted": true});
-            }
+            redact_foreign(&mut f, own, fixmedins);
             f
         })
         .collect()
+}
+
+/// For an institution's user: a finding whose evidence names another institution (a stay
+/// elsewhere, the first sale of a traceability code, the places of doctor shopping) keeps its
+/// category, rule, keys and amount, and its evidence becomes a neutral sentence.
+fn redact_foreign(
+    f: &mut medfund_contract::Finding,
+    own: Option<&str>,
+    fixmedins: &[medfund_contract::Fixmedins],
+) {
+    let details = f.evidence.details.to_string();
+    let foreign = fixmedins.iter().any(|i| {
+        let c = i.fixmedins_code.as_str();
+        Some(c) != own && (f.evidence.text.contains(c) || details.contains(c))
+    });
+    if foreign {
+        f.evidence.text = format!(
+            "本次就诊与该参保人在其他定点机构的就医、购药或结算记录存在冲突（{}），详情由医保部门核查。/ this visit conflicts with the person's records at another institution; the bureau reviews the details.",
+            f.category.zh()
+        );
+        f.evidence.details = json!({"redacted": true});
+    }
 }
 
 async fn auditlog_verify(st: St, u: AuthUser) -> ApiResult<Json<Value>> {

@@ -350,6 +350,20 @@ async fn a_hospital_sees_only_its_own_data() {
     assert!(items
         .iter()
         .all(|x| x["finding"]["fixmedins_code"] == f.hospital.as_str()));
+    // Their evidence never names another institution (a stay or a sale elsewhere is the
+    // bureau's to see), while the bureau's copy of the same findings may.
+    let others: Vec<String> = f
+        .state
+        .snap()
+        .fixmedins
+        .iter()
+        .map(|i| i.fixmedins_code.to_string())
+        .filter(|c| *c != f.hospital)
+        .collect();
+    for x in items {
+        let ev = x["finding"]["evidence"].to_string();
+        assert!(!others.iter().any(|c| ev.contains(c.as_str())), "{ev}");
+    }
     // Another hospital's data: 404, never its content.
     let (st, _) = call(
         "GET",

@@ -16,7 +16,10 @@ fn api_doc_is_in_sync() {
          `Authorization: Bearer <token>`. Each request is checked against the account as it is now \
          (a disabled account or a changed role applies at once). Sessions expire after 30 minutes \
          idle (12 hours at most); repeated wrong passwords lock the account (policy `workflow.toml`). \
-         Bodies over 1 MiB are refused except batch uploads, also when sent chunked.\n\n\
+         Bodies over 1 MiB are refused except batch uploads, also when sent chunked. Hospital and \
+         pharmacy users see only their own institution's rows; where a finding's evidence names \
+         another institution (a stay, a sale or a purchase elsewhere), they get a neutral sentence \
+         instead, in the findings, their export and the pre-check.\n\n\
          | method | path | what | who |\n|---|---|---|---|\n",
     );
     for r in medfund_server::api::ROUTES {
