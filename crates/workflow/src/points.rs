@@ -748,10 +748,12 @@ impl Workflow<'_> {
         let reason = required(reason, "驳回理由 reason")?;
         let now = self.now();
         self.mutate(actor, "points.reject", |db| {
-            db.execute(
+            let n = db.execute(
                 "UPDATE wf_points SET state = 'rejected', approved_by = $1, approved_at = $2, note = $3 WHERE id = $4 AND state = 'proposed'",
                 &[actor.username.as_str().into(), dt(now).into(), reason.as_str().into(), id.into()],
             )?;
+            // Decided meanwhile by someone else: nothing changed, so nothing is logged.
+            crate::util::changed_one(n, e.state.zh(), PointsState::Rejected.zh())?;
             record_event(db, "points", id, now, &actor.username, Some("proposed"), "rejected", Some(&reason))?;
             Ok(((), Change::new("points", id, json!({"reason": reason}))))
         })?;

@@ -738,7 +738,8 @@ impl Workflow<'_> {
                 "INSERT INTO wf_approval (sanction_id, level, approver, decision, note, at) VALUES ($1, $2, $3, 'reject', $4, $5)",
                 &[id.into(), level.into(), actor.username.as_str().into(), note.as_str().into(), dt(now).into()],
             )?;
-            db.execute("UPDATE wf_sanction SET state = 'rejected', state_since = $1 WHERE id = $2 AND state = 'proposed'", &[dt(now).into(), id.into()])?;
+            let n = db.execute("UPDATE wf_sanction SET state = 'rejected', state_since = $1 WHERE id = $2 AND state = 'proposed'", &[dt(now).into(), id.into()])?;
+            crate::util::changed_one(n, s.state.zh(), SanctionState::Rejected.zh())?;
             record_event(db, "sanction", id, now, &actor.username, Some("proposed"), "rejected", Some(&note))?;
             Ok(((), Change::new("sanction", id, json!({"level": level, "note": note}))))
         })?;
@@ -758,7 +759,8 @@ impl Workflow<'_> {
         let reason = required(reason, "撤回理由 reason")?;
         let now = self.now();
         self.mutate(actor, "sanction.cancel", |db| {
-            db.execute("UPDATE wf_sanction SET state = 'cancelled', state_since = $1 WHERE id = $2 AND state = 'proposed'", &[dt(now).into(), id.into()])?;
+            let n = db.execute("UPDATE wf_sanction SET state = 'cancelled', state_since = $1 WHERE id = $2 AND state = 'proposed'", &[dt(now).into(), id.into()])?;
+            crate::util::changed_one(n, s.state.zh(), SanctionState::Cancelled.zh())?;
             record_event(db, "sanction", id, now, &actor.username, Some("proposed"), "cancelled", Some(&reason))?;
             Ok(((), Change::new("sanction", id, json!({"reason": reason}))))
         })?;
@@ -794,10 +796,11 @@ impl Workflow<'_> {
                 }
                 _ => {}
             }
-            db.execute(
+            let n = db.execute(
                 "UPDATE wf_sanction SET state = 'executed', executed_at = $1, executed_note = $2, state_since = $3 WHERE id = $4 AND state = 'approved'",
                 &[dt(now).into(), note.as_str().into(), dt(now).into(), id.into()],
             )?;
+            crate::util::changed_one(n, s.state.zh(), SanctionState::Executed.zh())?;
             record_event(db, "sanction", id, now, &actor.username, Some("approved"), "executed", Some(&note))?;
             Ok(((), Change::new("sanction", id, json!({"effective_on": d(effective_on), "note": note}))))
         })?;
@@ -844,15 +847,27 @@ impl Workflow<'_> {
         let now = self.now();
         let full = amount == outstanding;
         self.mutate(actor, "sanction.payment", |db| {
+            // Checked again inside the transaction: another process may have recorded a
+            // payment since the sanction was read, and an overpayment must never be stored.
+            let paid = db
+                .query_one("SELECT COALESCE(SUM(amount_fen), 0) FROM wf_payment WHERE sanction_id = $1", &[id.into()])?
+                .int(0);
+            if paid != s.paid.0 {
+                return Err(WfError::InvalidTransition {
+                    from: format!("已缴 {} / paid {}", Fen(paid), Fen(paid)),
+                    to: "登记缴款（请刷新后重试） / record payment (reload and retry)".into(),
+                });
+            }
             db.execute(
                 "INSERT INTO wf_payment (sanction_id, amount_fen, paid_on, reference, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 &[id.into(), amount.0.into(), d(paid_on).into(), reference.trim().into(), actor.username.as_str().into(), dt(now).into()],
             )?;
             if full {
-                db.execute(
+                let n = db.execute(
                     "UPDATE wf_sanction SET state = 'executed', executed_at = $1, executed_note = $2, state_since = $3 WHERE id = $4 AND state = 'approved'",
                     &[dt(now).into(), "已缴清 / paid in full".into(), dt(now).into(), id.into()],
                 )?;
+                crate::util::changed_one(n, s.state.zh(), SanctionState::Executed.zh())?;
                 record_event(db, "sanction", id, now, &actor.username, Some("approved"), "executed", Some("已缴清"))?;
             }
             Ok(((), Change::new("sanction", id, json!({"amount": amount, "paid_on": d(paid_on), "reference": reference.trim(), "paid_in_full": full}))))

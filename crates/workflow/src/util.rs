@@ -362,3 +362,17 @@ pub(crate) fn months_end(d: NaiveDate, months: u32) -> NaiveDate {
         .and_then(|x| x.pred_opt())
         .unwrap_or(d)
 }
+
+/// A guarded `UPDATE … WHERE id = … AND state = …` must have changed exactly one row; otherwise
+/// the record moved on since it was read (another person or process), and the whole change,
+/// its event and its audit-log entry roll back.
+pub(crate) fn changed_one(n: u64, from: &str, to: &str) -> crate::Result<()> {
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(crate::WfError::InvalidTransition {
+            from: format!("{from}（已被他人变更，请刷新） / changed meanwhile, reload"),
+            to: to.to_string(),
+        })
+    }
+}
