@@ -850,7 +850,7 @@ impl Workflow<'_> {
             // Checked again inside the transaction: another process may have recorded a
             // payment since the sanction was read, and an overpayment must never be stored.
             let paid = db
-                .query_one("SELECT COALESCE(SUM(amount_fen), 0) FROM wf_payment WHERE sanction_id = $1", &[id.into()])?
+                .query_one("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM wf_payment WHERE sanction_id = $1", &[id.into()])?
                 .int(0);
             if paid != s.paid.0 {
                 return Err(WfError::InvalidTransition {
