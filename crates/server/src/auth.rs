@@ -90,11 +90,15 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
         // Roles and scope as they are now, not as they were at login: disabling an account or
         // moving a hospital user to another institution takes effect on the next request.
         let ip = client_ip(&parts.extensions);
-        let username = session.actor.username.clone();
+        let (username, pw_at) = (session.actor.0.username.clone(), session.actor.1.clone());
         let actor = state
             .blocking(move |store| {
-                medfund_workflow::auth::current_actor(store.db(), &username, &ip)
-                    .map_err(|_| ApiError::unauthenticated())
+                match medfund_workflow::auth::current_actor(store.db(), &username, &ip) {
+                    // A password changed since login ends the session (a stolen session must
+                    // not outlive the password it came from).
+                    Ok((actor, changed)) if changed == pw_at => Ok(actor),
+                    _ => Err(ApiError::unauthenticated()),
+                }
             })
             .await;
         match actor {
@@ -170,7 +174,15 @@ pub async fn login(
                 .map_err(wf_error)
         })
         .await?;
-    let (token, csrf) = st.sessions.create(actor.clone());
+    let who = actor.username.clone();
+    let pw_at = st
+        .blocking(move |store| {
+            medfund_workflow::auth::current_actor(store.db(), &who, "")
+                .map(|(_, changed)| changed)
+                .map_err(wf_error)
+        })
+        .await?;
+    let (token, csrf) = st.sessions.create((actor.clone(), pw_at));
     let bearer = f.bearer.unwrap_or(false);
     let secure = if st.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(

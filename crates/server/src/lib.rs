@@ -59,7 +59,9 @@ impl Default for Options {
 pub struct AppState {
     pub data: PathBuf,
     pub store: Mutex<Store>,
-    pub sessions: Sessions<medfund_workflow::Actor>,
+    /// Each session keeps the account's `password_changed_at` from login: a later password
+    /// change ends it.
+    pub sessions: Sessions<(medfund_workflow::Actor, String)>,
     pub wf_policy: medfund_workflow::Policy,
     pub snapshot: RwLock<Arc<Snapshot>>,
     pub secure_cookies: bool,

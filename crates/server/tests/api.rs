@@ -740,6 +740,49 @@ async fn a_disabled_account_loses_its_open_sessions_at_once() {
         StatusCode::UNAUTHORIZED,
         "and so does the bearer one"
     );
+
+    // A password change ends the sessions opened with the old password. (The change is
+    // stamped to the second, so the test waits for the next one.)
+    {
+        let mut store = fixture().state.store.lock().unwrap();
+        let mut wf = medfund_workflow::Workflow::new(store.db(), Default::default()).unwrap();
+        let admin = wf.verify_login("admin", "admin@Medfund1", "test").unwrap();
+        wf.create_user(
+            &admin,
+            &medfund_workflow::auth::NewUser {
+                username: "temp-chief".into(),
+                display_name: "临时科长".into(),
+                roles: vec![medfund_workflow::Role::SectionChief],
+                scope: medfund_workflow::Scope::City,
+                password: "temp-chief@Medfund1".into(),
+            },
+        )
+        .unwrap();
+    }
+    let s = login("temp-chief").await;
+    let (st, _) = call("GET", "/api/v1/dashboard", None, Some(&s), false).await;
+    assert_eq!(st, StatusCode::OK);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    {
+        let mut store = fixture().state.store.lock().unwrap();
+        let mut wf = medfund_workflow::Workflow::new(store.db(), Default::default()).unwrap();
+        let me = wf
+            .verify_login("temp-chief", "temp-chief@Medfund1", "test")
+            .unwrap();
+        wf.change_password(
+            &me,
+            "temp-chief",
+            Some("temp-chief@Medfund1"),
+            "Another-pass9",
+        )
+        .unwrap();
+    }
+    let (st, _) = call("GET", "/api/v1/dashboard", None, Some(&s), false).await;
+    assert_eq!(
+        st,
+        StatusCode::UNAUTHORIZED,
+        "the old session ended with the old password"
+    );
 }
 
 #[tokio::test]

@@ -314,9 +314,10 @@ fn roles_of(s: &str) -> Result<Vec<Role>> {
         .collect()
 }
 
-/// The account `username` as it is now (roles, scope), for a session made earlier: a disabled
-/// account is refused, and role or scope changes apply from the next request.
-pub fn current_actor(db: &mut Db, username: &str, ip: &str) -> Result<Actor> {
+/// The account `username` as it is now (roles, scope) and when its password last changed, for
+/// a session made earlier: a disabled account is refused, role or scope changes apply from the
+/// next request, and the caller ends sessions opened before a password change.
+pub fn current_actor(db: &mut Db, username: &str, ip: &str) -> Result<(Actor, String)> {
     let r = db
         .query_opt(
             "SELECT * FROM wf_user WHERE username = $1",
@@ -327,13 +328,17 @@ pub fn current_actor(db: &mut Db, username: &str, ip: &str) -> Result<Actor> {
     if !u.active {
         return Err(WfError::Auth("账户已停用 / account disabled".into()));
     }
-    Ok(Actor {
-        user_id: u.id,
-        username: u.username,
-        roles: u.roles,
-        scope: u.scope,
-        ip: ip.into(),
-    })
+    let changed = r.text_of("password_changed_at");
+    Ok((
+        Actor {
+            user_id: u.id,
+            username: u.username,
+            roles: u.roles,
+            scope: u.scope,
+            ip: ip.into(),
+        },
+        changed,
+    ))
 }
 
 fn user_of(r: &Row) -> Result<User> {
