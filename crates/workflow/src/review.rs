@@ -439,10 +439,11 @@ impl Workflow<'_> {
             )));
         }
         self.mutate(actor, "review.assign", |db| {
-            db.execute(
-                "UPDATE wf_review SET assigned_to = $1 WHERE id = $2",
+            let n = db.execute(
+                "UPDATE wf_review SET assigned_to = $1 WHERE id = $2 AND state = 'pending'",
                 &[username.into(), id.into()],
             )?;
+            crate::util::changed_one(n, rv.state.zh(), "分派 / assign")?;
             Ok((
                 (),
                 Change::new("review", id, json!({"assigned_to": username})),
@@ -713,11 +714,14 @@ impl Workflow<'_> {
             Some(old) if !old.is_empty() => format!("{old}\n{note}"),
             _ => note.clone(),
         };
+        let before = rv.investigation_note.clone().unwrap_or_default();
         self.mutate(actor, "review.note", |db| {
-            db.execute(
-                "UPDATE wf_review SET investigation_note = $1 WHERE id = $2",
-                &[text.into(), id.into()],
+            // Appends to the notes as read: a note added meanwhile is never overwritten.
+            let n = db.execute(
+                "UPDATE wf_review SET investigation_note = $1 WHERE id = $2 AND state = 'investigating' AND COALESCE(investigation_note, '') = $3",
+                &[text.into(), id.into(), before.into()],
             )?;
+            crate::util::changed_one(n, rv.state.zh(), "调查记录 / note")?;
             Ok(((), Change::new("review", id, json!({"note": note}))))
         })?;
         self.load_review(actor, id)
