@@ -46,7 +46,7 @@ fn fmt_datetime(t: NaiveDateTime) -> String {
 macro_rules! timestamps {
     ($a:expr, $t:ty, $tz:expr) => {{
         let a = $a.as_primitive::<$t>();
-        let tz: Option<arrow::array::timezone::Tz> = $tz.and_then(|z: &str| z.parse().ok());
+        let tz: Option<arrow::array::timezone::Tz> = $tz;
         (0..a.len())
             .map(|i| {
                 if a.is_null(i) {
@@ -94,7 +94,18 @@ fn to_strings(a: &ArrayRef, path: &Path) -> Result<StringArray, BatchError> {
                 .collect()
         }
         DataType::Timestamp(unit, tz) => {
-            let tz = tz.as_deref();
+            // A zoned column is read as the civil time of its own zone (DOMAIN: local civil
+            // time). A zone that cannot be understood is refused: reading the instant as if it
+            // were civil time would shift every time silently.
+            let tz: Option<arrow::array::timezone::Tz> = match tz.as_deref() {
+                None => None,
+                Some(z) => Some(z.parse().map_err(|_| BatchError::Undecodable {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "时间列的时区 '{z}' 无法识别，请写成不带时区的本地时间或 +08:00 / the timestamp column's time zone '{z}' is not understood: write local civil time without a zone, or +08:00"
+                    ),
+                })?),
+            };
             match unit {
                 TimeUnit::Second => timestamps!(a, TimestampSecondType, tz),
                 TimeUnit::Millisecond => timestamps!(a, TimestampMillisecondType, tz),

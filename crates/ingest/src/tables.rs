@@ -349,10 +349,14 @@ impl Record for Setl {
     }
 }
 
-/// The fee line's amount must equal `cnt × pric` within one fen (refund lines have both negative).
+/// The fee line's amount must not differ from `cnt × pric` by more than 0.01 yuan (DOMAIN.md
+/// §3; refund lines have both negative). Compared exactly: the product has 10 decimals (Qty 4,
+/// Price 6), so the amount is scaled by 10⁸ rather than the product rounded first.
 pub(crate) fn check_fee_amount(cnt: Qty, pric: Price, amt: Fen) -> Result<(), Problem> {
+    const FEN_TO_PRODUCT: i128 = 100_000_000;
+    let exact = cnt.0 as i128 * pric.0 as i128;
     let calc = cnt.times(pric);
-    if (calc.0 - amt.0).abs() > 1 {
+    if (exact - amt.0 as i128 * FEN_TO_PRODUCT).abs() > FEN_TO_PRODUCT {
         Err(Problem::new(
             Some("det_item_fee_sumamt"),
             format!("数量×单价 = {cnt} × {pric} = {calc} 元，与明细金额 {amt} 元相差超过 0.01 元"),
@@ -663,15 +667,20 @@ mod tests {
     }
 
     #[test]
-    fn fee_amount_tolerance_is_one_fen() {
+    fn fee_amount_differs_by_at_most_0_01_exactly() {
         let q = |s: &str| s.parse::<Qty>().unwrap();
         let p = |s: &str| s.parse::<Price>().unwrap();
         let f = |s: &str| s.parse::<Fen>().unwrap();
-        // 3 × 12.345678 = 37.037034 → 37.04; 37.03 and 37.05 are within 0.01, 37.02 is not.
+        // 3 × 12.345678 = 37.037034 exactly: 37.04 (0.002966 off) and 37.03 (0.007034) are
+        // within 0.01; 37.05 (0.012966) and 37.02 (0.017034) are not.
         assert!(check_fee_amount(q("3"), p("12.345678"), f("37.04")).is_ok());
-        assert!(check_fee_amount(q("3"), p("12.345678"), f("37.05")).is_ok());
         assert!(check_fee_amount(q("3"), p("12.345678"), f("37.03")).is_ok());
+        assert!(check_fee_amount(q("3"), p("12.345678"), f("37.05")).is_err());
         assert!(check_fee_amount(q("3"), p("12.345678"), f("37.02")).is_err());
+        // Exactly 0.01 off is still within: 2 × 5.005 = 10.01, billed 10.00 or 10.02.
+        assert!(check_fee_amount(q("2"), p("5.005"), f("10.00")).is_ok());
+        assert!(check_fee_amount(q("2"), p("5.005"), f("10.02")).is_ok());
+        assert!(check_fee_amount(q("2"), p("5.005"), f("10.03")).is_err());
         // Refund: −2 × 5.00 = −10.00.
         assert!(check_fee_amount(q("-2"), p("5"), f("-10.00")).is_ok());
         assert!(check_fee_amount(q("-2"), p("5"), f("10.00")).is_err());

@@ -369,6 +369,55 @@ fn parquet_typed_columns_convert_exactly() {
 }
 
 #[test]
+fn parquet_time_zones_give_civil_time_or_a_clear_refusal() {
+    // 2024-03-01 01:00:00 UTC is 09:00:00 in Beijing (+08:00): the column says its zone, so
+    // the civil time of that zone is read. An unknown zone is refused, never read as UTC.
+    let write = |dir: &Path, zone: &str| {
+        let s = |v: Vec<Option<&str>>| Arc::new(StringArray::from(v)) as ArrayRef;
+        let fields = vec![
+            Field::new("feedetl_sn", DataType::Utf8, false),
+            Field::new("mdtrt_id", DataType::Utf8, false),
+            Field::new("setl_id", DataType::Utf8, false),
+            Field::new("psn_no", DataType::Utf8, false),
+            Field::new("fixmedins_code", DataType::Utf8, false),
+            Field::new(
+                "fee_ocur_time",
+                DataType::Timestamp(TimeUnit::Second, Some(zone.into())),
+                false,
+            ),
+            Field::new("med_list_codg", DataType::Utf8, false),
+            Field::new("cnt", DataType::Utf8, false),
+            Field::new("pric", DataType::Utf8, false),
+            Field::new("det_item_fee_sumamt", DataType::Utf8, false),
+        ];
+        let t = dt("2024-03-01 01:00:00").and_utc().timestamp();
+        let cols: Vec<ArrayRef> = vec![
+            s(vec![Some("0001")]),
+            s(vec![Some("M001")]),
+            s(vec![Some("S001")]),
+            s(vec![Some("0001234")]),
+            s(vec![Some("H11010100001")]),
+            Arc::new(TimestampSecondArray::from(vec![t]).with_timezone(zone)),
+            s(vec![Some("003105050010000")]),
+            s(vec![Some("1")]),
+            s(vec![Some("5")]),
+            s(vec![Some("5.00")]),
+        ];
+        write_parquet(&dir.join("fee.parquet"), fields, cols);
+    };
+    let d = good_batch();
+    std::fs::remove_file(d.path().join("fee.csv")).unwrap();
+    write(d.path(), "+08:00");
+    let ing = read(d.path());
+    assert_eq!(ing.batch.fee[0].fee_ocur_time, dt("2024-03-01 09:00:00"));
+    let d = good_batch();
+    std::fs::remove_file(d.path().join("fee.csv")).unwrap();
+    write(d.path(), "Mars/Olympus");
+    let e = read_batch(d.path(), &Options::default()).unwrap_err();
+    assert!(e.to_string().contains("Mars/Olympus"), "{e}");
+}
+
+#[test]
 fn bom_and_crlf_read_like_plain_utf8() {
     let d = good_batch();
     for e in std::fs::read_dir(d.path()).unwrap() {

@@ -212,13 +212,13 @@ async fn dashboard(st: St, u: AuthUser) -> ApiResult<Json<Value>> {
             };
             let cat = db
                 .query(
-                    &format!("SELECT category, COUNT(*) AS n, COALESCE(SUM(amount), 0) AS fen FROM finding {w} GROUP BY category ORDER BY n DESC"),
+                    &format!("SELECT category, COUNT(*) AS n, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS fen FROM finding {w} GROUP BY category ORDER BY n DESC"),
                     &p,
                 )
                 .map_err(ApiError::internal)?;
             let ins = db
                 .query(
-                    &format!("SELECT fixmedins_code, COUNT(*) AS n, COALESCE(SUM(amount), 0) AS fen FROM finding {w} GROUP BY fixmedins_code ORDER BY fen DESC LIMIT 15"),
+                    &format!("SELECT fixmedins_code, COUNT(*) AS n, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS fen FROM finding {w} GROUP BY fixmedins_code ORDER BY fen DESC LIMIT 15"),
                     &p,
                 )
                 .map_err(ApiError::internal)?;
@@ -641,7 +641,7 @@ async fn get_institution(st: St, u: AuthUser, Path(code): Path<String>) -> ApiRe
             store
                 .db()
                 .query(
-                    "SELECT category, COUNT(*), COALESCE(SUM(amount),0) FROM finding WHERE fixmedins_code = $1 GROUP BY category ORDER BY 2 DESC",
+                    "SELECT category, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM finding WHERE fixmedins_code = $1 GROUP BY category ORDER BY 2 DESC",
                     &[code2.as_str().into()],
                 )
                 .map_err(ApiError::internal)

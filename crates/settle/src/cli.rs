@@ -727,8 +727,12 @@ fn stored_point_settlement(
         budget: run.budget.unwrap_or_default(),
         cases,
         total_cost,
+        // Rounded half up, as the settlement computed it (points.rs), not truncated.
         mean_cost: if cases > 0 {
-            Fen(total_cost.0 / cases as i64)
+            Fen(
+                medfund_contract::money::div_round_half_up(total_cost.0 as i128, cases as i128)
+                    as i64,
+            )
         } else {
             Fen::ZERO
         },
