@@ -453,6 +453,20 @@ impl InstitutionIndicators {
     }
 }
 
+/// A median of whole-fen values (a value or the mean of two) rounded half up to the fen.
+///
+/// ```
+/// use medfund_monitor::indicators::whole_fen;
+/// assert_eq!(whole_fen(12345.5), 12346.0); // the mean of 12345 and 12346 fen
+/// assert_eq!(whole_fen(-0.5), -1.0);       // half away from zero, as money rounds
+/// assert_eq!(whole_fen(700.0), 700.0);
+/// ```
+pub fn whole_fen(m: f64) -> f64 {
+    // 2m is the sum of two whole-fen values: exact in f64 far beyond any budget.
+    let twice = (m * 2.0).round() as i128;
+    div_round_half_up(twice, 2) as f64
+}
+
 /// Median of a non-empty list (the mean of the two middle values for an even count).
 pub fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
@@ -562,7 +576,12 @@ pub fn institution_indicators_with(
         let Some(g) = inst.peer_group else { continue };
         for (k, c) in inst.indicators.iter_mut().enumerate() {
             if let Some(&(m, n)) = medians.get(&(g, k)) {
-                c.peer_median = m;
+                // A money median of an even count is the mean of two whole-fen values: round it
+                // half up to the fen like every other average of money, never half a fen.
+                c.peer_median = match c.unit {
+                    Unit::Fen => m.map(whole_fen),
+                    _ => m,
+                };
                 c.peer_count = n;
             }
         }
