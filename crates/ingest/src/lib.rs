@@ -176,6 +176,39 @@ pub struct Ingested {
     /// Key → row indexes of the referenced tables of `batch` (built anyway to check references;
     /// the audit reuses them). Row numbers are only valid while `batch` is not reordered.
     pub keys: BatchKeys,
+    /// Per table, the file and line each row of `batch` came from, for rows refused by a later
+    /// stage (the store's checks against earlier loads). Same row order as `batch`.
+    pub origins: BTreeMap<Table, RowOrigins>,
+}
+
+/// Where the rows of one table came from.
+///
+/// ```
+/// use medfund_ingest::RowOrigins;
+/// let o = RowOrigins { files: vec![(0, "a.csv".into()), (2, "b.parquet".into())], lines: vec![2, 3, 1] };
+/// assert_eq!(o.of(1), Some((std::path::Path::new("a.csv"), 3)));
+/// assert_eq!(o.of(2), Some((std::path::Path::new("b.parquet"), 1)));
+/// assert_eq!(o.of(3), None);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RowOrigins {
+    /// (first row, file) of each file read, in order.
+    pub files: Vec<(u32, PathBuf)>,
+    /// The 1-based physical line where each row starts (the CSV header is line 1; for Parquet,
+    /// the 1-based row number).
+    pub lines: Vec<u32>,
+}
+
+impl RowOrigins {
+    /// The file and line of row `row`.
+    pub fn of(&self, row: usize) -> Option<(&Path, u64)> {
+        let line = *self.lines.get(row)?;
+        let f = self
+            .files
+            .partition_point(|(start, _)| *start as usize <= row);
+        let (_, path) = self.files.get(f.checked_sub(1)?)?;
+        Some((path.as_path(), u64::from(line)))
+    }
 }
 
 impl Ingested {

@@ -193,6 +193,10 @@ pub(crate) struct Sink<R> {
     pub rows: Vec<R>,
     /// Ordinal of every record offered (kept or not) → its index in `rows` (`u32::MAX` if dropped).
     ord_to_row: Vec<u32>,
+    /// The 1-based line (row for Parquet) of each kept record, and where each file's records
+    /// start, so later stages can still name a row's file and line.
+    pub lines: Vec<u32>,
+    pub files: Vec<(u32, PathBuf)>,
     shards: Vec<Shard>,
     pub stats: TableStats,
     pub quarantine: Vec<Quarantined>,
@@ -208,6 +212,8 @@ impl<R: Record> Sink<R> {
         Sink {
             rows: Vec::new(),
             ord_to_row: Vec::new(),
+            lines: Vec::new(),
+            files: Vec::new(),
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             stats: TableStats::default(),
             quarantine: Vec::new(),
@@ -268,6 +274,10 @@ impl<R: Record> Sink<R> {
         };
         if self.increasing {
             if self.block_increasing(&outs) {
+                for (o, &base) in outs.iter().zip(bases) {
+                    self.lines
+                        .extend(o.spans.iter().map(|sp| line32(base + sp.line)));
+                }
                 self.keep_all(outs, total);
                 return;
             }
@@ -370,6 +380,17 @@ impl<R: Record> Sink<R> {
                 (base_len + kept - 1) as u32
             }
         }));
+
+        for (c, o) in outs.iter().enumerate() {
+            let drops = &dropped[starts[c]..starts[c + 1]];
+            self.lines.extend(
+                o.spans
+                    .iter()
+                    .zip(drops)
+                    .filter(|(_, d)| !**d)
+                    .map(|(sp, _)| line32(bases[c] + sp.line)),
+            );
+        }
 
         // 3. Move the kept records into place, chunks in parallel.
         self.rows.reserve(kept);
@@ -483,6 +504,10 @@ impl<R: Record> Sink<R> {
     }
 }
 
+fn line32(l: u64) -> u32 {
+    u32::try_from(l).unwrap_or(u32::MAX)
+}
+
 /// Why a file must be read again in another way.
 pub(crate) enum FileError {
     /// The file turned out not to be UTF-8 after part of it was read: read the table again,
@@ -509,6 +534,7 @@ fn load_table<R: Record>(
         let mut sink = Sink::<R>::new();
         let mut sources = Vec::new();
         for (_, path, format) in files.iter().filter(|f| f.0 == R::TABLE) {
+            sink.files.push((sink.rows.len() as u32, path.clone()));
             let env = Env {
                 table: R::TABLE,
                 file: path,
@@ -539,6 +565,13 @@ fn load_table<R: Record>(
         out.quarantine.append(&mut sink.quarantine);
         out.sources.extend(sources);
         out.unknown_catalog_codes += sink.unknown_catalog;
+        out.origins.insert(
+            R::TABLE,
+            crate::RowOrigins {
+                files: sink.files,
+                lines: sink.lines,
+            },
+        );
         R::store(sink.rows, &mut out.batch, refs);
         return Ok(());
     }

@@ -418,6 +418,31 @@ fn parquet_time_zones_give_civil_time_or_a_clear_refusal() {
 }
 
 #[test]
+fn every_row_keeps_its_file_and_line() {
+    // A fee file with a quarantined row and a quoted line break: the loaded rows still know
+    // their own physical lines.
+    let d = good_batch();
+    let fee = std::fs::read_to_string(d.path().join("fee.csv")).unwrap();
+    let mut lines: Vec<&str> = fee.lines().collect();
+    let header = lines.remove(0);
+    let first = lines[0].to_string();
+    let bad = first.replacen(",", ",X", 1); // a malformed serial/visit: refused
+    let text = format!("{header}\n{bad}\n{}\n", lines.join("\n"));
+    std::fs::write(d.path().join("fee.csv"), text).unwrap();
+    let ing = read(d.path());
+    let o = &ing.origins[&Table::Fee];
+    assert_eq!(o.lines.len(), ing.batch.fee.len());
+    let (file, line) = o.of(0).unwrap();
+    assert_eq!(file, d.path().join("fee.csv").as_path());
+    assert_eq!(
+        line, 3,
+        "line 2 was refused, the first loaded row is on line 3"
+    );
+    let last = ing.batch.fee.len() - 1;
+    assert_eq!(o.of(last).unwrap().1, (last + 3) as u64);
+}
+
+#[test]
 fn bom_and_crlf_read_like_plain_utf8() {
     let d = good_batch();
     for e in std::fs::read_dir(d.path()).unwrap() {

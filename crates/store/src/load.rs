@@ -135,6 +135,9 @@ pub struct ParsedBatch {
     pub sources: Vec<SourceInfo>,
     /// Well-formed codes that the catalog does not list (they load; the summary counts them).
     pub unknown_catalog_codes: u64,
+    /// Per table, the file and line of each row of `batch` (same order), so that rows refused
+    /// against earlier loads are reported where they are. Empty: reported by table only.
+    pub origins: BTreeMap<Table, medfund_ingest::RowOrigins>,
 }
 
 /// The outcome of a load for one table.
@@ -542,6 +545,7 @@ fn file_name(p: &Path) -> String {
 /// Converts the reader's output.
 pub(crate) fn from_ingested(i: medfund_ingest::Ingested) -> ParsedBatch {
     ParsedBatch {
+        origins: i.origins,
         batch: i.batch,
         quarantine: i
             .quarantine
@@ -638,6 +642,7 @@ fn store_parsed_with(
         stats,
         sources,
         unknown_catalog_codes,
+        origins,
     } = parsed;
     let load_id = store
         .db
@@ -729,6 +734,7 @@ fn store_parsed_with(
                     $months,
                     &index[&$t],
                     source_of($t),
+                    origins.get(&$t),
                     &mut staged,
                     reports.get_mut(&$t).expect("every table"),
                     &mut quarantine,
@@ -1040,6 +1046,7 @@ fn stage<R: ClaimRecord>(
     months: Option<&[Option<i32>]>,
     index: &[(i64, PathBuf)],
     source: String,
+    origins: Option<&medfund_ingest::RowOrigins>,
     staged: &mut Vec<Staged>,
     report: &mut TableReport,
     quarantine: &mut Vec<QuarantineRow>,
@@ -1072,10 +1079,14 @@ fn stage<R: ClaimRecord>(
     let quarantine_row = |i: usize, zh: String, en: String| -> QuarantineRow {
         let (cols, _) = key_text(&rows[i]);
         report_q.set(report_q.get() + 1);
+        let (file, line) = match origins.and_then(|o| o.of(i)) {
+            Some((f, l)) => (file_name(f), l),
+            None => (source.clone(), 0),
+        };
         QuarantineRow {
             table: t,
-            file: source.clone(),
-            line: 0,
+            file,
+            line,
             column: Some(cols),
             reason_zh: zh,
             reason_en: en,

@@ -441,6 +441,8 @@ fn conflicting_duplicates_and_bad_rows_are_quarantined_and_kept() {
             conflict.reason_zh
         );
         assert_eq!(conflict.column.as_deref(), Some("mdtrt_id+feedetl_sn"));
+        // Refused against the store, yet still reported where it is: fee.csv line 2.
+        assert_eq!((conflict.file.as_str(), conflict.line), ("fee.csv", 2));
         // The stored line is untouched.
         let all = store.read_claims(&ClaimFilter::all()).unwrap();
         let bed = all.fee.iter().find(|f| f.feedetl_sn == "0002").unwrap();
