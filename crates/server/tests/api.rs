@@ -691,25 +691,28 @@ async fn a_settlement_run_shows_its_lines_history_and_assessments() {
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 
+/// A bureau account of its own (password `<name>@Medfund1`), so a test may change it without
+/// touching the accounts other tests use.
+fn add_user(name: &str, role: medfund_workflow::Role) {
+    let mut store = fixture().state.store.lock().unwrap();
+    let mut wf = medfund_workflow::Workflow::new(store.db(), Default::default()).unwrap();
+    let admin = wf.verify_login("admin", "admin@Medfund1", "test").unwrap();
+    wf.create_user(
+        &admin,
+        &medfund_workflow::auth::NewUser {
+            username: name.into(),
+            display_name: format!("测试账号 {name}"),
+            roles: vec![role],
+            scope: medfund_workflow::Scope::City,
+            password: format!("{name}@Medfund1"),
+        },
+    )
+    .unwrap();
+}
+
 #[tokio::test]
 async fn a_disabled_account_loses_its_open_sessions_at_once() {
-    // A user of its own, so other tests keep theirs.
-    {
-        let mut store = fixture().state.store.lock().unwrap();
-        let mut wf = medfund_workflow::Workflow::new(store.db(), Default::default()).unwrap();
-        let admin = wf.verify_login("admin", "admin@Medfund1", "test").unwrap();
-        wf.create_user(
-            &admin,
-            &medfund_workflow::auth::NewUser {
-                username: "temp-auditor".into(),
-                display_name: "临时稽核员".into(),
-                roles: vec![medfund_workflow::Role::Auditor],
-                scope: medfund_workflow::Scope::City,
-                password: "temp-auditor@Medfund1".into(),
-            },
-        )
-        .unwrap();
-    }
+    add_user("temp-auditor", medfund_workflow::Role::Auditor);
     let s = login("temp-auditor").await;
     let (st, _) = call("GET", "/api/v1/dashboard", None, Some(&s), false).await;
     assert_eq!(st, StatusCode::OK);
@@ -743,22 +746,7 @@ async fn a_disabled_account_loses_its_open_sessions_at_once() {
 
     // A password change ends the sessions opened with the old password. (The change is
     // stamped to the second, so the test waits for the next one.)
-    {
-        let mut store = fixture().state.store.lock().unwrap();
-        let mut wf = medfund_workflow::Workflow::new(store.db(), Default::default()).unwrap();
-        let admin = wf.verify_login("admin", "admin@Medfund1", "test").unwrap();
-        wf.create_user(
-            &admin,
-            &medfund_workflow::auth::NewUser {
-                username: "temp-chief".into(),
-                display_name: "临时科长".into(),
-                roles: vec![medfund_workflow::Role::SectionChief],
-                scope: medfund_workflow::Scope::City,
-                password: "temp-chief@Medfund1".into(),
-            },
-        )
-        .unwrap();
-    }
+    add_user("temp-chief", medfund_workflow::Role::SectionChief);
     let s = login("temp-chief").await;
     let (st, _) = call("GET", "/api/v1/dashboard", None, Some(&s), false).await;
     assert_eq!(st, StatusCode::OK);

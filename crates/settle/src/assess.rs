@@ -178,24 +178,9 @@ mod tests {
     use super::*;
     use medfund_contract::Fen;
 
+    /// Seed 002's targets, as the policy ships them.
     fn seed002() -> Vec<Target> {
-        vec![
-            Target {
-                indicator: "avg_cost_opt".into(),
-                max: None,
-                max_growth: Some(Rate::ZERO),
-            },
-            Target {
-                indicator: "avg_cost_ipt".into(),
-                max: None,
-                max_growth: Some(Rate::ZERO),
-            },
-            Target {
-                indicator: "referral_rate".into(),
-                max: Some(Rate::percent(15)),
-                max_growth: None,
-            },
-        ]
+        crate::policy::default_targets()
     }
 
     /// Outpatient average 120.00 against 100.00 (+20%: missed); inpatient average 5,000.00 both

@@ -318,18 +318,25 @@ fn roles_of(s: &str) -> Result<Vec<Role>> {
 /// a session made earlier: a disabled account is refused, role or scope changes apply from the
 /// next request, and the caller ends sessions opened before a password change.
 pub fn current_actor(db: &mut Db, username: &str, ip: &str) -> Result<(Actor, String)> {
-    let r = db
-        .query_opt(
-            "SELECT * FROM wf_user WHERE username = $1",
-            &[username.into()],
-        )?
-        .ok_or_else(|| WfError::Auth("账户不存在 / no such account".into()))?;
+    account(db, username, ip)?.ok_or_else(|| WfError::Auth("账户不存在 / no such account".into()))
+}
+
+/// An active account as an actor with its `password_changed_at`; `None` when there is no such
+/// account, an `Auth` error when it is disabled.
+fn account(db: &mut Db, username: &str, ip: &str) -> Result<Option<(Actor, String)>> {
+    let Some(r) = db.query_opt(
+        "SELECT * FROM wf_user WHERE username = $1",
+        &[username.into()],
+    )?
+    else {
+        return Ok(None);
+    };
     let u = user_of(&r)?;
     if !u.active {
         return Err(WfError::Auth("账户已停用 / account disabled".into()));
     }
     let changed = r.text_of("password_changed_at");
-    Ok((
+    Ok(Some((
         Actor {
             user_id: u.id,
             username: u.username,
@@ -338,7 +345,7 @@ pub fn current_actor(db: &mut Db, username: &str, ip: &str) -> Result<(Actor, St
             ip: ip.into(),
         },
         changed,
-    ))
+    )))
 }
 
 fn user_of(r: &Row) -> Result<User> {
@@ -697,24 +704,9 @@ impl Workflow<'_> {
     /// The actor of a known user without a password (for a server session whose login was
     /// already verified, or tests). Disabled accounts are refused.
     pub fn actor_of(&mut self, username: &str, ip: &str) -> Result<Actor> {
-        let r = self
-            .db
-            .query_opt(
-                "SELECT * FROM wf_user WHERE username = $1",
-                &[username.into()],
-            )?
-            .ok_or_else(|| WfError::NotFound(format!("用户 / user {username}")))?;
-        let u = user_of(&r)?;
-        if !u.active {
-            return Err(WfError::Auth("账户已停用 / account disabled".into()));
-        }
-        Ok(Actor {
-            user_id: u.id,
-            username: u.username,
-            roles: u.roles,
-            scope: u.scope,
-            ip: ip.into(),
-        })
+        account(self.db, username, ip)?
+            .map(|(a, _)| a)
+            .ok_or_else(|| WfError::NotFound(format!("用户 / user {username}")))
     }
 
     /// Usernames of active users holding any of `roles` (for assignment pickers).
