@@ -1,6 +1,6 @@
 //! `medfund models`: list the risk models of the rule library or run them over the store.
 
-use crate::{default_models_dir, load_models, run_models};
+use crate::{load_models, models_dir_or_builtin, run_models};
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `medfund models`.
 #[derive(Debug, clap::Args)]
 pub struct ModelsArgs {
-    /// 模型目录（默认 $MEDFUND_MODELS 或 ./rules/models） / the models directory
+    /// 模型目录（默认 $MEDFUND_MODELS 或 ./rules/models，都没有时用内置模型） / the models directory (default: $MEDFUND_MODELS or ./rules/models, else the built-in models)
     #[arg(long, value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
     /// 只列出模型，不运行 / list the models without running them
@@ -21,7 +21,10 @@ pub struct ModelsArgs {
 
 /// Runs `medfund models`.
 pub fn run(data: &Path, args: &ModelsArgs) -> anyhow::Result<()> {
-    let dir = args.models_dir.clone().unwrap_or_else(default_models_dir);
+    let dir = match &args.models_dir {
+        Some(d) => d.clone(),
+        None => models_dir_or_builtin(data)?,
+    };
     if args.list {
         for m in load_models(&dir)? {
             println!(

@@ -45,3 +45,45 @@ pub fn default_models_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("rules/models"))
 }
+
+/// The shipped models, embedded in the binary so it works outside the repository (as the
+/// audit's rule library does).
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "drug_resale.sql",
+        include_str!("../../../rules/models/drug_resale.sql"),
+    ),
+    (
+        "false_admission.sql",
+        include_str!("../../../rules/models/false_admission.sql"),
+    ),
+    (
+        "key_drug_spike.sql",
+        include_str!("../../../rules/models/key_drug_spike.sql"),
+    ),
+    (
+        "key_drugs.csv",
+        include_str!("../../../rules/models/key_drugs.csv"),
+    ),
+];
+
+/// The models directory to use: [`default_models_dir`] when it exists, else the shipped models
+/// written to `<data>/models-builtin/` (rewritten each time, so they match the binary).
+///
+/// ```
+/// let data = std::env::temp_dir().join(format!("medfund-models-doc-{}", std::process::id()));
+/// let dir = medfund_models::models_dir_or_builtin(&data).unwrap();
+/// assert!(dir.join("drug_resale.sql").is_file() || dir.ends_with("rules/models"));
+/// ```
+pub fn models_dir_or_builtin(data: &Path) -> anyhow::Result<PathBuf> {
+    let dir = default_models_dir();
+    if dir.is_dir() {
+        return Ok(dir);
+    }
+    let out = data.join("models-builtin");
+    std::fs::create_dir_all(&out)?;
+    for (name, text) in BUILTIN {
+        std::fs::write(out.join(name), text)?;
+    }
+    Ok(out)
+}
