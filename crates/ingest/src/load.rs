@@ -39,6 +39,7 @@ pub(crate) struct Span {
 /// The records and refusals of one chunk.
 pub(crate) struct ChunkOut<R> {
     pub rows: Vec<R>,
+    /// Key hashes of `rows`, computed only when the table needs its dedupe maps.
     pub hashes: Vec<u64>,
     pub spans: Vec<Span>,
     /// Line numbers relative to the chunk until [`Sink::absorb`] adds the chunk's base.
@@ -48,6 +49,74 @@ pub(crate) struct ChunkOut<R> {
     pub lines: u64,
     pub unknown_catalog: u64,
     cache: RefCache,
+    order: Order,
+}
+
+/// Longest run of records sharing their first key column that is checked pairwise; a longer run
+/// out of key order sends the table to the dedupe maps.
+const RUN_CAP: usize = 256;
+
+/// What a chunk's order shows about its keys.
+///
+/// Extracts are grouped by their first key column (a visit's lines, diagnoses, a person's
+/// verifications) and usually sorted by the whole key; where a group is not sorted it only has
+/// to hold distinct keys, which a short pairwise check shows. Either way no key can repeat and
+/// there is nothing to dedupe.
+#[derive(Clone, Copy, Debug)]
+struct Order {
+    /// The rows' keys are distinct and grouped in order of their first column.
+    distinct: bool,
+    /// Where the last group (rows sharing the last row's first key column) starts.
+    run_start: usize,
+    /// Whether the last group's keys are strictly increasing.
+    run_sorted: bool,
+    /// Whether the first group's keys are strictly increasing, once a second group began.
+    head_sorted: Option<bool>,
+}
+
+impl Default for Order {
+    fn default() -> Self {
+        Order {
+            distinct: true,
+            run_start: 0,
+            run_sorted: true,
+            head_sorted: None,
+        }
+    }
+}
+
+impl Order {
+    /// Takes `r`, about to follow `rows`.
+    fn push<R: Record>(&mut self, rows: &[R], r: &R) {
+        use std::cmp::Ordering::*;
+        if !self.distinct {
+            return;
+        }
+        let Some(p) = rows.last() else {
+            return;
+        };
+        match p.prefix_cmp(r) {
+            Less => {
+                self.head_sorted.get_or_insert(self.run_sorted);
+                self.run_start = rows.len();
+                self.run_sorted = true;
+            }
+            Greater => self.distinct = false,
+            Equal => {
+                if p.key_before(r) && self.run_sorted {
+                    return;
+                }
+                self.run_sorted = false;
+                let run = &rows[self.run_start..];
+                self.distinct = run.len() < RUN_CAP && !run.iter().any(|q| q.same_key(r));
+            }
+        }
+    }
+
+    /// Whether the first group is strictly increasing.
+    fn head_sorted(&self) -> bool {
+        self.head_sorted.unwrap_or(self.run_sorted)
+    }
 }
 
 impl<R: Record> ChunkOut<R> {
@@ -61,6 +130,7 @@ impl<R: Record> ChunkOut<R> {
             lines: 0,
             unknown_catalog: 0,
             cache: RefCache::default(),
+            order: Order::default(),
         }
     }
 
@@ -109,7 +179,7 @@ impl<R: Record> ChunkOut<R> {
         if r.unknown_catalog(env.refs) {
             self.unknown_catalog += 1;
         }
-        self.hashes.push(r.key_hash(env.hasher));
+        self.order.push(&self.rows, &r);
         self.rows.push(r);
         self.spans.push(span);
     }
@@ -182,6 +252,7 @@ impl<R: Record> Pool<R> {
         o.lines = 0;
         o.unknown_catalog = 0;
         o.cache = RefCache::default();
+        o.order = Order::default();
         if let Ok(mut v) = self.0.lock() {
             v.push(o);
         }
@@ -202,9 +273,12 @@ pub(crate) struct Sink<R> {
     pub quarantine: Vec<Quarantined>,
     pub unknown_catalog: u64,
     pub pool: Pool<R>,
-    /// Every key so far was greater than the one before, so no key can have been seen twice
-    /// and the dedupe maps are not filled yet (see [`Sink::absorb`]).
+    /// Every key so far was distinct, shown by the file order alone (see [`Sink::absorb`]), so
+    /// the dedupe maps are not filled yet.
     increasing: bool,
+    /// Whether the last group of rows so far (sharing their first key column) is strictly
+    /// increasing.
+    tail_sorted: bool,
 }
 
 impl<R: Record> Sink<R> {
@@ -220,6 +294,7 @@ impl<R: Record> Sink<R> {
             unknown_catalog: 0,
             pool: Pool(Mutex::new(Vec::new())),
             increasing: true,
+            tail_sorted: true,
         }
     }
 
@@ -240,10 +315,11 @@ impl<R: Record> Sink<R> {
     /// first record of a key is kept whatever the thread timing. The kept records are then moved
     /// into `rows` in parallel, each chunk into its own slice of the spare capacity.
     ///
-    /// Extracts are usually sorted by their key (serial numbers, visit ids). While every key is
-    /// greater than the previous one there is nothing to dedupe, so the maps are left empty; the
-    /// first block that breaks the order fills them for the records before it and dedupe goes on
-    /// as usual. The result is the same either way.
+    /// Extracts are usually sorted by their key (serial numbers, visit ids), or at least grouped
+    /// by its first column with distinct keys in each group. While that holds there is nothing to
+    /// dedupe, so the maps are left empty and no key is hashed; the first block that breaks it
+    /// fills them for the records before it and dedupe goes on as usual. The result is the same
+    /// either way.
     pub fn absorb(
         &mut self,
         mut outs: Vec<ChunkOut<R>>,
@@ -284,6 +360,11 @@ impl<R: Record> Sink<R> {
             self.increasing = false;
             self.fill_maps(env.hasher);
         }
+        outs.par_iter_mut().for_each(|o| {
+            o.hashes.clear();
+            o.hashes
+                .extend(o.rows.iter().map(|r| r.key_hash(env.hasher)));
+        });
         let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); SHARDS];
         for (c, o) in outs.iter().enumerate() {
             for (i, &h) in o.hashes.iter().enumerate() {
@@ -429,23 +510,65 @@ impl<R: Record> Sink<R> {
 }
 
 impl<R: Record> Sink<R> {
-    /// Whether the block's keys continue the strictly increasing run of keys.
-    fn block_increasing(&self, outs: &[ChunkOut<R>]) -> bool {
-        let inside = outs
-            .par_iter()
-            .all(|o| o.rows.windows(2).all(|w| w[0].key_before(&w[1])));
-        if !inside {
+    /// Whether the block keeps every key distinct by order alone: each chunk was checked while
+    /// it was parsed, so only the groups meeting at chunk boundaries are left to compare. On
+    /// success, `tail_sorted` is updated for the next block.
+    fn block_increasing(&mut self, outs: &[ChunkOut<R>]) -> bool {
+        use std::cmp::Ordering::*;
+        if !outs.iter().all(|o| o.order.distinct) {
             return false;
         }
-        let mut prev = self.rows.last();
-        for o in outs {
-            if let (Some(p), Some(first)) = (prev, o.rows.first()) {
-                if !p.key_before(first) {
+        let mut tail_sorted = self.tail_sorted;
+        for c in 0..outs.len() {
+            let o = &outs[c];
+            let Some(first) = o.rows.first() else {
+                continue;
+            };
+            let one_group = o.order.run_start == 0;
+            let mut before = outs[..c]
+                .iter()
+                .rev()
+                .flat_map(|o| o.rows.iter().rev())
+                .chain(self.rows.iter().rev())
+                .peekable();
+            let Some(&p) = before.peek() else {
+                tail_sorted = o.order.run_sorted;
+                continue;
+            };
+            match p.prefix_cmp(first) {
+                Less => {
+                    tail_sorted = o.order.run_sorted;
+                    continue;
+                }
+                Greater => return false,
+                Equal => {}
+            }
+            // A group continues across the boundary.
+            if tail_sorted && p.key_before(first) && o.order.head_sorted() {
+                tail_sorted = if one_group { true } else { o.order.run_sorted };
+                continue;
+            }
+            // Out of order somewhere: its rows on either side must differ.
+            let head: Vec<&R> = o
+                .rows
+                .iter()
+                .take_while(|r| r.prefix_cmp(first) == Equal)
+                .take(RUN_CAP + 1)
+                .collect();
+            if head.len() > RUN_CAP {
+                return false;
+            }
+            for (n, q) in before
+                .take_while(|q| q.prefix_cmp(first) == Equal)
+                .enumerate()
+            {
+                if n >= RUN_CAP || head.iter().any(|h| h.same_key(q)) {
                     return false;
                 }
             }
-            prev = o.rows.last().or(prev);
+            tail_sorted = !one_group && o.order.run_sorted;
         }
+        self.tail_sorted = tail_sorted;
         true
     }
 
@@ -628,4 +751,102 @@ pub(crate) fn run(
         catalog: refs.catalog,
     };
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diag(m: &str, d: &str) -> Diag {
+        Diag {
+            mdtrt_id: m.into(),
+            diag_code: d.into(),
+            maindiag_flag: false,
+        }
+    }
+
+    /// A chunk as the parser leaves it: rows kept in order, the in-chunk check applied.
+    fn chunk(rows: &[(&str, &str)]) -> ChunkOut<Diag> {
+        let mut o = ChunkOut::with_capacity(rows.len());
+        for (m, d) in rows {
+            let r = diag(m, d);
+            o.order.push(&o.rows, &r);
+            o.rows.push(r);
+        }
+        o
+    }
+
+    #[test]
+    fn groups_out_of_order_inside_need_only_distinct_keys() {
+        // Visit M1's codes are not sorted but distinct; M2 follows.
+        assert!(
+            chunk(&[("M1", "J20"), ("M1", "E11"), ("M1", "I10"), ("M2", "A01")])
+                .order
+                .distinct
+        );
+        // A repeat two rows later inside the unsorted group.
+        assert!(
+            !chunk(&[("M1", "J20"), ("M1", "E11"), ("M1", "J20")])
+                .order
+                .distinct
+        );
+        // A repeat after the group was sorted so far.
+        assert!(
+            !chunk(&[("M1", "A01"), ("M1", "B01"), ("M1", "A01")])
+                .order
+                .distinct
+        );
+        // Groups out of order.
+        assert!(!chunk(&[("M2", "A01"), ("M1", "A01")]).order.distinct);
+    }
+
+    #[test]
+    fn a_group_across_chunk_and_block_boundaries_is_compared_on_both_sides() {
+        let mut sink = Sink::<Diag>::new();
+        let ok = vec![
+            chunk(&[("M1", "A01"), ("M2", "J20")]),
+            chunk(&[("M2", "E11"), ("M2", "I10")]),
+            chunk(&[("M2", "K29"), ("M3", "A01")]),
+        ];
+        assert!(sink.block_increasing(&ok));
+        // The repeat of M2/J20 sits two chunks after the first.
+        let repeat = vec![
+            chunk(&[("M1", "A01"), ("M2", "J20")]),
+            chunk(&[("M2", "E11")]),
+            chunk(&[("M2", "J20"), ("M3", "A01")]),
+        ];
+        assert!(!sink.block_increasing(&repeat));
+        assert!(!sink.block_increasing(&[chunk(&[("M2", "A01")]), chunk(&[("M1", "B01")])]));
+
+        // Rows from an earlier block count too.
+        // (Each call starts from these rows, whose last group M2 is out of order.)
+        let mut after = |block: &[ChunkOut<Diag>]| {
+            sink.rows = vec![diag("M1", "A01"), diag("M2", "J20"), diag("M2", "E11")];
+            sink.tail_sorted = false;
+            sink.block_increasing(block)
+        };
+        assert!(after(&[chunk(&[("M2", "I10"), ("M3", "A01")])]));
+        assert!(!after(&[chunk(&[("M2", "I10"), ("M2", "J20")])]));
+        assert!(!after(&[chunk(&[]), chunk(&[("M2", "E11")])]));
+        assert!(!after(&[chunk(&[("M1", "Z99")])]));
+    }
+
+    #[test]
+    fn long_sorted_groups_need_no_pairwise_check() {
+        // An inpatient stay's lines: far more than RUN_CAP rows sharing mdtrt_id, in serial order,
+        // over several chunks and blocks.
+        let codes: Vec<String> = (0..3 * RUN_CAP).map(|i| format!("D{i:05}")).collect();
+        let rows: Vec<(&str, &str)> = codes.iter().map(|c| ("M1", c.as_str())).collect();
+        let mut sink = Sink::<Diag>::new();
+        let (a, b) = rows.split_at(RUN_CAP + 10);
+        let (b, c) = b.split_at(RUN_CAP);
+        assert!(sink.block_increasing(&[chunk(a), chunk(b)]));
+        assert!(sink.tail_sorted);
+        sink.rows = a.iter().chain(b).map(|(m, d)| diag(m, d)).collect();
+        assert!(sink.block_increasing(&[chunk(c)]));
+        // The same group, once out of order, is too long to compare pairwise.
+        let mut late = c.to_vec();
+        late.swap(0, 1);
+        assert!(!sink.block_increasing(&[chunk(&late)]));
+    }
 }

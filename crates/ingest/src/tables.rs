@@ -115,6 +115,8 @@ pub(crate) trait Record: Sized + Send + Sync + PartialEq {
     fn same_key(&self, o: &Self) -> bool;
     /// Whether this record's key sorts strictly before `o`'s.
     fn key_before(&self, o: &Self) -> bool;
+    /// How the first key column compares with `o`'s.
+    fn prefix_cmp(&self, o: &Self) -> std::cmp::Ordering;
     /// The key for messages: `(a, b)`.
     fn key_text(&self) -> String;
     /// References to other tables (only called when reference checks are on).
@@ -130,7 +132,13 @@ pub(crate) trait Record: Sized + Send + Sync + PartialEq {
 }
 
 macro_rules! keyed {
-    ($($f:ident),+) => {
+    ($first:ident $(, $rest:ident)*) => {
+        keyed!(@ $first $(, $rest)*);
+        fn prefix_cmp(&self, o: &Self) -> std::cmp::Ordering {
+            self.$first.cmp(&o.$first)
+        }
+    };
+    (@ $($f:ident),+) => {
         fn key_hash(&self, s: &RandomState) -> u64 {
             s.hash_one(($(&self.$f,)+))
         }
