@@ -241,6 +241,38 @@ impl<'r, 'a> Row<'r, 'a> {
         Ok(self.opt_str(i)?.map(Code::from))
     }
 
+    /// Whether spec column `i` holds exactly `prev`'s text, a value already checked for this
+    /// column (so it would pass again, untrimmed and non-empty as it is).
+    #[inline]
+    fn same_as(&self, i: usize, prev: Option<&Code>) -> bool {
+        match (prev, self.idx[i]) {
+            (Some(p), Some(h)) => self.vals.get(h).is_some_and(|v| v.as_ref() == p.as_str()),
+            _ => false,
+        }
+    }
+
+    /// [`Row::code`], reusing the previous record's checked value when the text is the same.
+    #[inline]
+    pub fn code_as(&self, i: usize, prev: Option<&Code>) -> Result<Code, Problem> {
+        match prev {
+            Some(p) if self.same_as(i, Some(p)) => Ok(p.clone()),
+            _ => self.code(i),
+        }
+    }
+
+    /// [`Row::opt_code`], reusing the previous record's checked value when the text is the same.
+    #[inline]
+    pub fn opt_code_as(
+        &self,
+        i: usize,
+        prev: Option<&Option<Code>>,
+    ) -> Result<Option<Code>, Problem> {
+        match prev {
+            Some(Some(p)) if self.same_as(i, Some(p)) => Ok(Some(p.clone())),
+            _ => self.opt_code(i),
+        }
+    }
+
     /// Required free text.
     pub fn text(&self, i: usize) -> Result<String, Problem> {
         self.req(i).map(str::to_string)

@@ -167,7 +167,7 @@ impl<R: Record> ChunkOut<R> {
             self.push_quarantine(env, span.line, p.clone(), raw());
             return;
         }
-        let r = match R::parse(row) {
+        let r = match R::parse_after(row, self.rows.last()) {
             Ok(r) => r,
             Err(p) => return self.push_quarantine(env, span.line, p, raw()),
         };

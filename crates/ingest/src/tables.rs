@@ -110,6 +110,12 @@ pub(crate) trait Record: Sized + Send + Sync + PartialEq {
     const TABLE: Table;
     /// Builds the record, checking every field.
     fn parse(r: &Row) -> Result<Self, Problem>;
+    /// Like [`Record::parse`], for the record following `prev` in the file: a field holding the
+    /// same text as `prev`'s (a visit's lines share the visit, person and institution) is taken
+    /// from it without checking it again.
+    fn parse_after(r: &Row, _prev: Option<&Self>) -> Result<Self, Problem> {
+        Self::parse(r)
+    }
     /// Hash of the natural key (the whole record for tables without one).
     fn key_hash(&self, s: &RandomState) -> u64;
     fn same_key(&self, o: &Self) -> bool;
@@ -282,16 +288,19 @@ impl Record for CatalogEntry {
 impl Record for Mdtrt {
     const TABLE: Table = Table::Mdtrt;
     fn parse(r: &Row) -> Result<Self, Problem> {
+        Self::parse_after(r, None)
+    }
+    fn parse_after(r: &Row, prev: Option<&Self>) -> Result<Self, Problem> {
         Ok(Mdtrt {
             mdtrt_id: r.code(0)?,
-            psn_no: r.code(1)?,
-            fixmedins_code: r.code(2)?,
-            med_type: r.code(3)?,
+            psn_no: r.code_as(1, prev.map(|p| &p.psn_no))?,
+            fixmedins_code: r.code_as(2, prev.map(|p| &p.fixmedins_code))?,
+            med_type: r.code_as(3, prev.map(|p| &p.med_type))?,
             begntime: r.datetime(4)?,
             endtime: r.opt_datetime(5)?,
             diag_code: r.code(6)?,
             dise_codg: r.opt_code(7)?,
-            atddr_no: r.opt_code(8)?,
+            atddr_no: r.opt_code_as(8, prev.map(|p| &p.atddr_no))?,
             emer_flag: r.flag(9)?,
             refl_fixmedins_code: r.opt_code(10)?,
         })
@@ -315,8 +324,11 @@ impl Record for Mdtrt {
 impl Record for Diag {
     const TABLE: Table = Table::Diag;
     fn parse(r: &Row) -> Result<Self, Problem> {
+        Self::parse_after(r, None)
+    }
+    fn parse_after(r: &Row, prev: Option<&Self>) -> Result<Self, Problem> {
         Ok(Diag {
-            mdtrt_id: r.code(0)?,
+            mdtrt_id: r.code_as(0, prev.map(|p| &p.mdtrt_id))?,
             diag_code: r.code(1)?,
             maindiag_flag: r.flag(2)?,
         })
@@ -333,11 +345,14 @@ impl Record for Diag {
 impl Record for Setl {
     const TABLE: Table = Table::Setl;
     fn parse(r: &Row) -> Result<Self, Problem> {
+        Self::parse_after(r, None)
+    }
+    fn parse_after(r: &Row, prev: Option<&Self>) -> Result<Self, Problem> {
         Ok(Setl {
             setl_id: r.code(0)?,
             mdtrt_id: r.code(1)?,
-            psn_no: r.code(2)?,
-            fixmedins_code: r.code(3)?,
+            psn_no: r.code_as(2, prev.map(|p| &p.psn_no))?,
+            fixmedins_code: r.code_as(3, prev.map(|p| &p.fixmedins_code))?,
             setl_time: r.datetime(4)?,
             medfee_sumamt: r.dec::<Fen>(5)?,
             hifp_pay: r.dec::<Fen>(6)?,
@@ -378,18 +393,21 @@ pub(crate) fn check_fee_amount(cnt: Qty, pric: Price, amt: Fen) -> Result<(), Pr
 impl Record for Fee {
     const TABLE: Table = Table::Fee;
     fn parse(r: &Row) -> Result<Self, Problem> {
+        Self::parse_after(r, None)
+    }
+    fn parse_after(r: &Row, prev: Option<&Self>) -> Result<Self, Problem> {
         let fee = Fee {
             feedetl_sn: r.code(0)?,
-            mdtrt_id: r.code(1)?,
-            setl_id: r.code(2)?,
-            psn_no: r.code(3)?,
-            fixmedins_code: r.code(4)?,
+            mdtrt_id: r.code_as(1, prev.map(|p| &p.mdtrt_id))?,
+            setl_id: r.code_as(2, prev.map(|p| &p.setl_id))?,
+            psn_no: r.code_as(3, prev.map(|p| &p.psn_no))?,
+            fixmedins_code: r.code_as(4, prev.map(|p| &p.fixmedins_code))?,
             fee_ocur_time: r.datetime(5)?,
             med_list_codg: r.code(6)?,
             cnt: r.dec::<Qty>(7)?,
             pric: r.dec::<Price>(8)?,
             det_item_fee_sumamt: r.dec::<Fen>(9)?,
-            bilg_dr_codg: r.opt_code(10)?,
+            bilg_dr_codg: r.opt_code_as(10, prev.map(|p| &p.bilg_dr_codg))?,
             hi_rxno: r.opt_code(11)?,
             drug_trac_codg: r.list(12)?,
         };
@@ -497,11 +515,14 @@ impl Record for InvStock {
 impl Record for Idv {
     const TABLE: Table = Table::Idv;
     fn parse(r: &Row) -> Result<Self, Problem> {
+        Self::parse_after(r, None)
+    }
+    fn parse_after(r: &Row, prev: Option<&Self>) -> Result<Self, Problem> {
         Ok(Idv {
-            psn_no: r.code(0)?,
-            fixmedins_code: r.code(1)?,
+            psn_no: r.code_as(0, prev.map(|p| &p.psn_no))?,
+            fixmedins_code: r.code_as(1, prev.map(|p| &p.fixmedins_code))?,
             vrf_time: r.datetime(2)?,
-            vrf_way: r.code(3)?,
+            vrf_way: r.code_as(3, prev.map(|p| &p.vrf_way))?,
             vrf_rslt: r.str(4)? == "1",
         })
     }
