@@ -690,3 +690,39 @@ fn multi_chunk_file_keeps_line_numbers_and_quoted_newlines() {
     assert_eq!(ing.batch.fee[3].feedetl_sn, "3");
     assert_eq!(ing.stats[&Table::Fee].read, n);
 }
+
+#[test]
+fn a_field_like_the_previous_records_is_read_exactly_as_it_would_be_alone() {
+    // Consecutive visits of one person: the reuse of the previous record's checked value must
+    // give what checking the field again gives, including trimming, emptiness and refusals.
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("mdtrt.csv");
+    std::fs::write(
+        &p,
+        "mdtrt_id,psn_no,fixmedins_code,med_type,begntime,endtime,diag_code,dise_codg,atddr_no,emer_flag,refl_fixmedins_code\n\
+         M1,P1,H32010600018,11,2025-01-02 08:00:00,,E11,,D320106001274,0,\n\
+         M2, P1 ,H32010600018,11,2025-01-03 08:00:00,,E11,,,0,\n\
+         M3,P1,H32010600018,11,2025-01-04 08:00:00,,E11,,D320106001274,0,\n\
+         M4,P1#,H32010600018,11,2025-01-05 08:00:00,,E11,,D320106001274,0,\n\
+         M5,P1,H32010600018,11,2025-01-06 08:00:00,,E11,,D320106001274 ,0,\n",
+    )
+    .unwrap();
+    let ing = read_table_file(&p, Table::Mdtrt, &Options::default()).unwrap();
+    let m = &ing.batch.mdtrt;
+    let ids: Vec<&str> = m.iter().map(|m| m.mdtrt_id.as_str()).collect();
+    assert_eq!(ids, ["M1", "M2", "M3", "M5"], "{:?}", ing.quarantine);
+    assert!(m.iter().all(|m| m.psn_no == "P1"));
+    let atddr: Vec<Option<&str>> = m.iter().map(|m| m.atddr_no.as_deref()).collect();
+    assert_eq!(
+        atddr,
+        [
+            Some("D320106001274"),
+            None,
+            Some("D320106001274"),
+            Some("D320106001274")
+        ]
+    );
+    assert_eq!(ing.quarantine.len(), 1);
+    assert_eq!(ing.quarantine[0].line, 5);
+    assert_eq!(ing.quarantine[0].column.as_deref(), Some("psn_no"));
+}
