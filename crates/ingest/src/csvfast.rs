@@ -299,13 +299,99 @@ fn emit<R: Record>(
     out.record(env, &row, shape.layout, span, || rec.to_string());
 }
 
+/// Positions of `,` and `\n` in a byte string, in order.
+///
+/// Fields are short (about a dozen bytes), so a search call per separator costs more than the
+/// search itself; this scans 64 bytes at a time into a bit mask and walks its set bits.
+pub(crate) struct Separators<'a> {
+    bytes: &'a [u8],
+    /// Start of the 64-byte block `mask` describes.
+    base: usize,
+    mask: u64,
+}
+
+impl<'a> Separators<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        let mask = Self::block_mask(bytes, 0);
+        Separators {
+            bytes,
+            base: 0,
+            mask,
+        }
+    }
+
+    /// Bit `i` set when `bytes[at + i]` is a separator.
+    #[inline]
+    fn block_mask(bytes: &[u8], at: usize) -> u64 {
+        let rest = &bytes[at.min(bytes.len())..];
+        if rest.len() >= 64 {
+            return mask64(rest[..64].try_into().expect("64 bytes"));
+        }
+        let mut m = 0u64;
+        for (i, &c) in rest.iter().enumerate() {
+            if c == b',' || c == b'\n' {
+                m |= 1 << i;
+            }
+        }
+        m
+    }
+}
+
+impl Iterator for Separators<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.base += 64;
+            if self.base >= self.bytes.len() {
+                return None;
+            }
+            self.mask = Self::block_mask(self.bytes, self.base);
+        }
+        let i = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(self.base + i)
+    }
+}
+
+/// The separator mask of one 64-byte block, with SSE2 (always present on x86-64).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn mask64(b: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86-64 baseline; the loads are unaligned loads of 16 bytes
+    // each, all inside the 64-byte array.
+    unsafe {
+        let comma = _mm_set1_epi8(b',' as i8);
+        let nl = _mm_set1_epi8(b'\n' as i8);
+        let mut m = 0u64;
+        for k in 0..4 {
+            let v = _mm_loadu_si128(b.as_ptr().add(16 * k) as *const __m128i);
+            let hit = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, nl));
+            m |= (_mm_movemask_epi8(hit) as u32 as u64) << (16 * k);
+        }
+        m
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn mask64(b: &[u8; 64]) -> u64 {
+    let mut m = 0u64;
+    for (i, &c) in b.iter().enumerate() {
+        m |= u64::from(c == b',' || c == b'\n') << i;
+    }
+    m
+}
+
 /// The fast path: a chunk without any `"`, so every `,` separates and every `\n` ends a record.
 fn csv_plain<R: Record>(env: &Env, shape: &CsvShape, pool: &Pool<R>, text: &str) -> ChunkOut<R> {
     let b = text.as_bytes();
     let mut out = pool.take(b.len() / 100 + 1);
     let mut fields: Vec<Cow<str>> = Vec::with_capacity(shape.ncols + 1);
     let (mut rec_start, mut fstart, mut line) = (0usize, 0usize, 0u64);
-    for p in memchr2_iter(b',', b'\n', b) {
+    for p in Separators::new(b) {
         if b[p] == b',' {
             fields.push(Cow::Borrowed(&text[fstart..p]));
             fstart = p + 1;
@@ -669,6 +755,40 @@ mod tests {
         assert_eq!(next_boundary(b, 6, 7, true), Some(14));
         assert_eq!(split_chunks(b, 4, true), vec![0..6, 6..14, 14..25]);
         assert_eq!(split_chunks(b, 4, false), vec![0..6, 6..11, 11..18, 18..25]);
+    }
+
+    #[test]
+    fn separators_are_found_like_a_plain_search() {
+        // Lengths around the 64-byte blocks, separators at block edges, runs of them, none.
+        let mut cases: Vec<Vec<u8>> = vec![vec![], b",".to_vec(), b"\n".to_vec(), b"abc".to_vec()];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for len in [63, 64, 65, 127, 128, 129, 200, 1000] {
+            for density in [2u64, 5, 13, 1000] {
+                let v: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        match x % density {
+                            0 => b',',
+                            1 => b'\n',
+                            _ => b'a' + (x % 26) as u8,
+                        }
+                    })
+                    .collect();
+                cases.push(v);
+            }
+        }
+        let mut edges = vec![b'x'; 192];
+        for i in [0, 63, 64, 127, 128, 191] {
+            edges[i] = b',';
+        }
+        cases.push(edges);
+        cases.push(vec![b','; 130]);
+        for c in &cases {
+            let want: Vec<usize> = memchr2_iter(b',', b'\n', c).collect();
+            assert_eq!(Separators::new(c).collect::<Vec<_>>(), want, "{c:?}");
+        }
         let open = b"h\n\"p\nq";
         assert_eq!(last_boundary(open, true), Some(2));
         assert_eq!(last_boundary(open, false), Some(5));
