@@ -246,7 +246,7 @@ impl<'r, 'a> Row<'r, 'a> {
     #[inline]
     fn same_as(&self, i: usize, prev: Option<&Code>) -> bool {
         match (prev, self.idx[i]) {
-            (Some(p), Some(h)) => self.vals.get(h).is_some_and(|v| v.as_ref() == p.as_str()),
+            (Some(p), Some(h)) => self.vals.get(h).is_some_and(|v| codes::same_text(v, p)),
             _ => false,
         }
     }

@@ -8,6 +8,7 @@
 
 use ahash::RandomState;
 use hashbrown::HashTable;
+use medfund_contract::codes::same_text;
 use medfund_contract::Code;
 use rayon::prelude::*;
 
@@ -147,7 +148,7 @@ impl KeyIndex {
     pub fn get(&self, key: &str) -> Option<u32> {
         let h = self.hasher.hash_one(key);
         self.shards[shard_of(h)]
-            .find(h, |&r| self.keys[r as usize] == key)
+            .find(h, |&r| same_text(&self.keys[r as usize], key))
             .copied()
     }
 
@@ -157,7 +158,7 @@ impl KeyIndex {
     pub fn get_near(&self, key: &str, hint: u32) -> Option<u32> {
         let h = hint as usize;
         for r in [h, h.wrapping_add(1)] {
-            if self.keys.get(r).is_some_and(|k| k == key) {
+            if self.keys.get(r).is_some_and(|k| same_text(k, key)) {
                 return Some(r as u32);
             }
         }

@@ -141,7 +141,11 @@ macro_rules! keyed {
     ($first:ident $(, $rest:ident)*) => {
         keyed!(@ $first $(, $rest)*);
         fn prefix_cmp(&self, o: &Self) -> std::cmp::Ordering {
-            self.$first.cmp(&o.$first)
+            if medfund_contract::codes::same_text(&self.$first, &o.$first) {
+                std::cmp::Ordering::Equal
+            } else {
+                self.$first.cmp(&o.$first)
+            }
         }
     };
     (@ $($f:ident),+) => {
