@@ -836,25 +836,7 @@ async fn a_hospital_precheck_does_not_reveal_care_elsewhere() {
         })
         .expect("the demo city has inpatient stays");
     let other = stay.fixmedins_code.to_string();
-    let item = {
-        let mut store = fixture().state.store.lock().unwrap();
-        store
-            .catalog()
-            .unwrap()
-            .into_iter()
-            .find(|c| {
-                c.pric_uplmt_amt.is_some()
-                    && c.lmt_gend.is_none()
-                    && c.lmt_age_min.is_none()
-                    && c.lmt_age_max.is_none()
-                    && c.lmt_hosp_lv.is_none()
-                    && c.lmt_med_type.is_none()
-                    && c.lmt_dise.is_empty()
-                    && c.max_cnt_day.is_none()
-                    && c.max_cnt_mdtrt.is_none()
-            })
-            .unwrap()
-    };
+    let item = price_capped_item();
     let pric = item.pric_uplmt_amt.unwrap(); // exactly at the cap: no over_price finding
     let t = stay.begntime + chrono::Duration::hours(26);
     let ts = t.format("%Y-%m-%dT%H:%M:%S").to_string();
@@ -904,6 +886,28 @@ async fn a_hospital_precheck_does_not_reveal_care_elsewhere() {
         .all(|f| f["mdtrt_id"] == "PXV1"));
 }
 
+/// A catalog item of the fixture with a price cap and no other limit, so a line of it can only
+/// trip the price rule.
+fn price_capped_item() -> medfund_contract::records::CatalogEntry {
+    let mut store = fixture().state.store.lock().unwrap();
+    store
+        .catalog()
+        .unwrap()
+        .into_iter()
+        .find(|c| {
+            c.pric_uplmt_amt.is_some()
+                && c.lmt_gend.is_none()
+                && c.lmt_age_min.is_none()
+                && c.lmt_age_max.is_none()
+                && c.lmt_hosp_lv.is_none()
+                && c.lmt_med_type.is_none()
+                && c.lmt_dise.is_empty()
+                && c.max_cnt_day.is_none()
+                && c.max_cnt_mdtrt.is_none()
+        })
+        .unwrap()
+}
+
 #[tokio::test]
 async fn precheck_flags_an_over_price_line() {
     let s = login("chief").await;
@@ -915,25 +919,7 @@ async fn precheck_flags_an_over_price_line() {
         .find(|(_, h)| h.psn.is_some() && !h.visits.is_empty())
         .unwrap();
     let v = &h.visits[0];
-    let capped = {
-        let mut store = fixture().state.store.lock().unwrap();
-        store
-            .catalog()
-            .unwrap()
-            .into_iter()
-            .find(|c| {
-                c.pric_uplmt_amt.is_some()
-                    && c.lmt_gend.is_none()
-                    && c.lmt_age_min.is_none()
-                    && c.lmt_age_max.is_none()
-                    && c.lmt_hosp_lv.is_none()
-                    && c.lmt_med_type.is_none()
-                    && c.lmt_dise.is_empty()
-                    && c.max_cnt_day.is_none()
-                    && c.max_cnt_mdtrt.is_none()
-            })
-            .unwrap()
-    };
+    let capped = price_capped_item();
     let cap = capped.pric_uplmt_amt.unwrap();
     let pric = medfund_contract::Price(cap.0 + 1_000_000);
     let line = json!({"feedetl_sn": "PC1", "mdtrt_id": "PCV1", "setl_id": "PCS1", "psn_no": psn.as_str(), "fixmedins_code": v.fixmedins_code.as_str(),
