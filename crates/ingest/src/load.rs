@@ -275,7 +275,7 @@ pub(crate) struct Sink<R> {
     pub pool: Pool<R>,
     /// Every key so far was distinct, shown by the file order alone (see [`Sink::absorb`]), so
     /// the dedupe maps are not filled yet.
-    increasing: bool,
+    by_order: bool,
     /// Whether the last group of rows so far (sharing their first key column) is strictly
     /// increasing.
     tail_sorted: bool,
@@ -293,7 +293,7 @@ impl<R: Record> Sink<R> {
             quarantine: Vec::new(),
             unknown_catalog: 0,
             pool: Pool(Mutex::new(Vec::new())),
-            increasing: true,
+            by_order: true,
             tail_sorted: true,
         }
     }
@@ -348,8 +348,8 @@ impl<R: Record> Sink<R> {
             let c = starts.partition_point(|&s| s <= k) - 1;
             (c, k - starts[c])
         };
-        if self.increasing {
-            if self.block_increasing(&outs) {
+        if self.by_order {
+            if self.block_keeps_order(&outs) {
                 for (o, &base) in outs.iter().zip(bases) {
                     self.lines
                         .extend(o.spans.iter().map(|sp| line32(base + sp.line)));
@@ -357,7 +357,7 @@ impl<R: Record> Sink<R> {
                 self.keep_all(outs, total);
                 return;
             }
-            self.increasing = false;
+            self.by_order = false;
             self.fill_maps(env.hasher);
         }
         outs.par_iter_mut().for_each(|o| {
@@ -513,7 +513,7 @@ impl<R: Record> Sink<R> {
     /// Whether the block keeps every key distinct by order alone: each chunk was checked while
     /// it was parsed, so only the groups meeting at chunk boundaries are left to compare. On
     /// success, `tail_sorted` is updated for the next block.
-    fn block_increasing(&mut self, outs: &[ChunkOut<R>]) -> bool {
+    fn block_keeps_order(&mut self, outs: &[ChunkOut<R>]) -> bool {
         use std::cmp::Ordering::*;
         if !outs.iter().all(|o| o.order.distinct) {
             return false;
@@ -598,7 +598,7 @@ impl<R: Record> Sink<R> {
         }
     }
 
-    /// Fills the dedupe maps with the records kept while keys were increasing (all distinct, so
+    /// Fills the dedupe maps with the records kept while the order showed every key distinct (so
     /// every record is the first of its key and ordinal = row).
     fn fill_maps(&mut self, hasher: &RandomState) {
         let rows = &self.rows;
@@ -808,22 +808,22 @@ mod tests {
             chunk(&[("M2", "E11"), ("M2", "I10")]),
             chunk(&[("M2", "K29"), ("M3", "A01")]),
         ];
-        assert!(sink.block_increasing(&ok));
+        assert!(sink.block_keeps_order(&ok));
         // The repeat of M2/J20 sits two chunks after the first.
         let repeat = vec![
             chunk(&[("M1", "A01"), ("M2", "J20")]),
             chunk(&[("M2", "E11")]),
             chunk(&[("M2", "J20"), ("M3", "A01")]),
         ];
-        assert!(!sink.block_increasing(&repeat));
-        assert!(!sink.block_increasing(&[chunk(&[("M2", "A01")]), chunk(&[("M1", "B01")])]));
+        assert!(!sink.block_keeps_order(&repeat));
+        assert!(!sink.block_keeps_order(&[chunk(&[("M2", "A01")]), chunk(&[("M1", "B01")])]));
 
         // Rows from an earlier block count too.
         // (Each call starts from these rows, whose last group M2 is out of order.)
         let mut after = |block: &[ChunkOut<Diag>]| {
             sink.rows = vec![diag("M1", "A01"), diag("M2", "J20"), diag("M2", "E11")];
             sink.tail_sorted = false;
-            sink.block_increasing(block)
+            sink.block_keeps_order(block)
         };
         assert!(after(&[chunk(&[("M2", "I10"), ("M3", "A01")])]));
         assert!(!after(&[chunk(&[("M2", "I10"), ("M2", "J20")])]));
@@ -840,13 +840,13 @@ mod tests {
         let mut sink = Sink::<Diag>::new();
         let (a, b) = rows.split_at(RUN_CAP + 10);
         let (b, c) = b.split_at(RUN_CAP);
-        assert!(sink.block_increasing(&[chunk(a), chunk(b)]));
+        assert!(sink.block_keeps_order(&[chunk(a), chunk(b)]));
         assert!(sink.tail_sorted);
         sink.rows = a.iter().chain(b).map(|(m, d)| diag(m, d)).collect();
-        assert!(sink.block_increasing(&[chunk(c)]));
+        assert!(sink.block_keeps_order(&[chunk(c)]));
         // The same group, once out of order, is too long to compare pairwise.
         let mut late = c.to_vec();
         late.swap(0, 1);
-        assert!(!sink.block_increasing(&[chunk(&late)]));
+        assert!(!sink.block_keeps_order(&[chunk(&late)]));
     }
 }
