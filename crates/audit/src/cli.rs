@@ -5,7 +5,7 @@
 
 use crate::output::{self, Format};
 use crate::rules::{RuleLibrary, Stage};
-use crate::{audit_keyed, AuditOptions, AuditStats, Policy};
+use crate::{audit_keyed, audit_lines, AuditOptions, AuditStats, Policy};
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -141,6 +141,8 @@ pub fn run(data: &Path, args: &AuditArgs) -> anyhow::Result<()> {
             let opts = medfund_ingest::Options {
                 threads: args.threads,
                 digests: false,
+                // Only the audit reads the lines: hold them compactly (a third of the memory).
+                compact_fee: true,
                 ..Default::default()
             };
             let ing = medfund_ingest::read_batch(dir, &opts).with_context(|| {
@@ -169,18 +171,17 @@ pub fn run(data: &Path, args: &AuditArgs) -> anyhow::Result<()> {
             ing.quarantined()
         );
     }
-    let res = audit_keyed(
-        &ing.batch,
-        // Ingestion's key indexes, when it built them (not for claims read from the store).
-        args.batch.is_some().then_some(&ing.keys),
-        &lib,
-        kb.as_ref(),
-        &AuditOptions {
-            stage: args.stage.into(),
-            policy,
-            kb_policy,
-        },
-    );
+    // Ingestion's key indexes, when it built them (not for claims read from the store).
+    let keys = args.batch.is_some().then_some(&ing.keys);
+    let opts = AuditOptions {
+        stage: args.stage.into(),
+        policy,
+        kb_policy,
+    };
+    let res = match &ing.fee_lines {
+        Some(lines) => audit_lines(&ing.batch, lines, keys, &lib, kb.as_ref(), &opts),
+        None => audit_keyed(&ing.batch, keys, &lib, kb.as_ref(), &opts),
+    };
     let t1 = Instant::now();
     match &args.out {
         Some(p) => {

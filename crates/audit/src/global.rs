@@ -2,12 +2,12 @@
 //! the persons) and pharmacy purchase–stock–sale balance (per pharmacy, drug and month). They are
 //! hash/sort passes over all lines, run in parallel with the per-person pass.
 
-use crate::engine::fee_cmp;
 use crate::evidence::{fee_finding_bare, list_more};
+use crate::fees::Fees;
 use crate::know::Knowledge;
 use crate::rules::Template;
 use ahash::AHashMap;
-use medfund_contract::records::{Fee, FixmedinsType, InvPurc, InvStock};
+use medfund_contract::records::{FixmedinsType, InvPurc, InvStock};
 use medfund_contract::time::format_datetime;
 use medfund_contract::{Code, Evidence, Finding, Level, Qty, YearMonth};
 use rayon::prelude::*;
@@ -16,20 +16,23 @@ use serde_json::json;
 /// `trace_code_reuse`: for each traceability code, lines in (fee time, serial, visit) order; the
 /// first is the original sale and every later line carrying the code is flagged once, with its
 /// amount. Refund lines (negative quantity) are returns, not sales, and are ignored.
-pub(crate) fn trace_reuse(k: &Knowledge, fees: &[Fee]) -> Vec<Finding> {
+pub(crate) fn trace_reuse<'a>(k: &Knowledge, fees: Fees<'a>) -> Vec<Finding> {
     let rules: Vec<_> = k.rules_of(Template::TraceReuse).collect();
     if rules.is_empty() {
         return Vec::new();
     }
-    let mut entries: Vec<(&str, u32)> = fees
-        .par_iter()
-        .enumerate()
-        .filter(|(_, f)| !f.drug_trac_codg.is_empty() && f.cnt.0 > 0)
-        .flat_map_iter(|(i, f)| f.drug_trac_codg.iter().map(move |c| (c.as_str(), i as u32)))
+    let mut entries: Vec<(&'a str, u32)> = (0..fees.len())
+        .into_par_iter()
+        .filter(|&i| !fees.drug_trac_codg(i).is_empty() && fees.cnt(i).0 > 0)
+        .flat_map_iter(|i| {
+            fees.drug_trac_codg(i)
+                .iter()
+                .map(move |c| (c.as_str(), i as u32))
+        })
         .collect();
     entries.par_sort_unstable_by(|a, b| {
         a.0.cmp(b.0)
-            .then_with(|| fee_cmp(&fees[a.1 as usize], &fees[b.1 as usize]))
+            .then_with(|| fees.cmp(a.1 as usize, b.1 as usize))
     });
     // (flagged line, code, original line)
     let mut hits: Vec<(u32, &str, u32)> = Vec::new();
@@ -54,12 +57,13 @@ pub(crate) fn trace_reuse(k: &Knowledge, fees: &[Fee]) -> Vec<Finding> {
     groups
         .par_iter()
         .flat_map_iter(|g| {
-            let f = &fees[g[0].0 as usize];
+            let f = fees.fee(g[0].0 as usize);
+            let f = &*f;
             rules
                 .iter()
                 .filter(|r| r.in_force(f.fee_ocur_time.date()) && r.codes.matches(&f.med_list_codg, None))
                 .map(|r| {
-                    let first = &fees[g[0].2 as usize];
+                    let first = fees.fee(g[0].2 as usize);
                     let text = format!(
                         "药品追溯码 {} 已于 {} 在 {} 结算（就诊 {}，明细 {}），本行再次结算：{}，金额 {} 元，疑似回流药/倒卖医保药品。",
                         list_more(g.iter().map(|x| x.1.to_string()), k.policy.evidence_max_items),
@@ -71,7 +75,7 @@ pub(crate) fn trace_reuse(k: &Knowledge, fees: &[Fee]) -> Vec<Finding> {
                         f.det_item_fee_sumamt
                     );
                     let d = json!({"reused": g.iter().map(|x| {
-                        let o = &fees[x.2 as usize];
+                        let o = fees.fee(x.2 as usize);
                         json!({"drug_trac_codg": x.1, "first_mdtrt_id": o.mdtrt_id.as_str(),
                                "first_feedetl_sn": o.feedetl_sn.as_str(), "first_psn_no": o.psn_no.as_str(),
                                "first_fixmedins_code": o.fixmedins_code.as_str(),
@@ -91,7 +95,7 @@ type Key<'a> = (&'a str, &'a str, YearMonth);
 /// pharmacy and drug, listing the months.
 pub(crate) fn inventory(
     k: &Knowledge,
-    fees: &[Fee],
+    fees: Fees,
     purc: &[InvPurc],
     stock: &[InvStock],
 ) -> Vec<Finding> {
@@ -113,22 +117,23 @@ pub(crate) fn inventory(
     }
     // Lines of one visit share their institution: remember the last answer per block.
     let pharm_ref = &pharm;
-    let mut sales: Vec<(u32, &str, i32, i64)> = fees
-        .par_chunks(16_384)
-        .flat_map_iter(|block| {
+    const BLOCK: usize = 16_384;
+    let mut sales: Vec<(u32, &str, i32, i64)> = (0..fees.len().div_ceil(BLOCK))
+        .into_par_iter()
+        .flat_map_iter(|b| {
             let mut last: (&str, Option<u32>) = ("\u{0}", None);
-            block.iter().filter_map(move |f| {
-                let code = f.fixmedins_code.as_str();
+            (b * BLOCK..((b + 1) * BLOCK).min(fees.len())).filter_map(move |i| {
+                let code = fees.fixmedins_code(i);
                 if code != last.0 {
                     last = (code, pharm_ref.get(code).copied());
                 }
                 let p = last.1?;
-                let m = YearMonth::of(f.fee_ocur_time.date());
+                let m = YearMonth::of(fees.fee_ocur_time(i).date());
                 Some((
                     p,
-                    f.med_list_codg.as_str(),
+                    fees.med_list_codg(i),
                     m.year * 12 + m.month as i32,
-                    f.cnt.0,
+                    fees.cnt(i).0,
                 ))
             })
         })

@@ -21,6 +21,7 @@
 pub mod cli;
 mod engine;
 mod evidence;
+mod fees;
 mod global;
 pub mod kbrules;
 mod know;
@@ -35,10 +36,11 @@ pub use precheck::{precheck, PersonHistory, PrecheckContext};
 
 use ahash::AHashMap;
 use engine::{Case, Line, Visit};
+use fees::Fees;
 use know::Knowledge;
 use medfund_contract::records::{CatalogEntry, Rx};
 use medfund_contract::{Batch, Category, Fen, Finding};
-use medfund_ingest::{BatchKeys, KeyIndex};
+use medfund_ingest::{BatchKeys, FeeLine, KeyIndex};
 use rayon::prelude::*;
 use rules::{RuleLibrary, Stage};
 use std::collections::BTreeMap;
@@ -141,6 +143,32 @@ pub fn audit_keyed(
     kb: Option<&medfund_kb::KnowledgeBase>,
     opts: &AuditOptions,
 ) -> AuditResult {
+    audit_fees(batch, Fees::Rows(&batch.fee), keys, lib, kb, opts)
+}
+
+/// [`audit_keyed`] over fee lines read in compact form ([`medfund_ingest::Options::compact_fee`]):
+/// `lines` are [`medfund_ingest::Ingested::fee_lines`] and `batch` the rest of the same
+/// [`medfund_ingest::Ingested`] (its `fee` table is not read). The findings are the same as for
+/// the batch with those lines as records.
+pub fn audit_lines(
+    batch: &Batch,
+    lines: &[FeeLine],
+    keys: Option<&BatchKeys>,
+    lib: &RuleLibrary,
+    kb: Option<&medfund_kb::KnowledgeBase>,
+    opts: &AuditOptions,
+) -> AuditResult {
+    audit_fees(batch, Fees::Lines(lines, batch), keys, lib, kb, opts)
+}
+
+fn audit_fees(
+    batch: &Batch,
+    fees: Fees,
+    keys: Option<&BatchKeys>,
+    lib: &RuleLibrary,
+    kb: Option<&medfund_kb::KnowledgeBase>,
+    opts: &AuditOptions,
+) -> AuditResult {
     let start = Instant::now();
     // MEDFUND_AUDIT_TIMING=1 prints the phase times (for tuning; no effect on results).
     let timing = std::env::var_os("MEDFUND_AUDIT_TIMING").is_some();
@@ -163,7 +191,7 @@ pub fn audit_keyed(
         rules: k.rules.len(),
         rule_library_version: lib.version.clone(),
         kb_version: kb.map(|k| k.version.clone()),
-        lines: batch.fee.len() as u64,
+        lines: fees.len() as u64,
         visits: batch.mdtrt.len() as u64,
         ..Default::default()
     };
@@ -207,13 +235,24 @@ pub fn audit_keyed(
     // Lines → visit and catalog index, in parallel.
     const NONE: u32 = u32::MAX;
     // Lines of one visit are usually contiguous: a one-entry cache skips most hash probes.
-    let mut fee_meta: Vec<(u32, u32)> = vec![(NONE, NONE); batch.fee.len()];
-    fee_meta
-        .par_chunks_mut(16_384)
-        .zip(batch.fee.par_chunks(16_384))
-        .for_each(|(out, fees)| {
+    // Zeroed allocations come from the kernel untouched; every slot is written below.
+    let n_fees = fees.len();
+    let mut fee_visit: Vec<u32> = vec![0; n_fees];
+    let mut fee_ci: Vec<u32> = vec![0; n_fees];
+    // Compact lines name their item by batch catalog row: one lookup per row, not per line.
+    let item_ci: Vec<u32> = batch
+        .catalog
+        .iter()
+        .map(|c| k.code(&c.med_list_codg).unwrap_or(NONE))
+        .collect();
+    const BLOCK: usize = 16_384;
+    fee_visit
+        .par_chunks_mut(BLOCK)
+        .zip(fee_ci.par_chunks_mut(BLOCK))
+        .enumerate()
+        .for_each(|(b, (visit, ci))| {
             let mut last = 0u32;
-            for (o, f) in out.iter_mut().zip(fees) {
+            let mut lookup = |f: &medfund_contract::Fee| {
                 let v = match visit_ix.get_near(f.mdtrt_id.as_str(), last) {
                     Some(v) => {
                         last = v;
@@ -221,14 +260,23 @@ pub fn audit_keyed(
                     }
                     None => NONE,
                 };
-                *o = (v, k.code(&f.med_list_codg).unwrap_or(NONE));
+                (v, k.code(&f.med_list_codg).unwrap_or(NONE))
+            };
+            for (j, (v, c)) in visit.iter_mut().zip(ci.iter_mut()).enumerate() {
+                let i = b * BLOCK + j;
+                (*v, *c) = match fees {
+                    Fees::Rows(r) => lookup(&r[i]),
+                    Fees::Lines(l, _) => match l[i].own_fee() {
+                        Some(f) => lookup(f),
+                        None => (l[i].visit, item_ci[l[i].item as usize]),
+                    },
+                };
             }
         });
-    stats.lines_without_visit = fee_meta.par_iter().filter(|m| m.0 == NONE).count() as u64;
-    stats.uncatalogued_lines = fee_meta.par_iter().filter(|m| m.1 == NONE).count() as u64;
+    stats.lines_without_visit = fee_visit.par_iter().filter(|&&v| v == NONE).count() as u64;
+    stats.uncatalogued_lines = fee_ci.par_iter().filter(|&&c| c == NONE).count() as u64;
 
     phase("index lines");
-    let fee_visit: Vec<u32> = fee_meta.par_iter().map(|m| m.0).collect();
     let visit_of = |k: &str, hint: u32| visit_ix.get_near(k, hint);
     let diag_visit = lookup_runs(&batch.diag, |d| d.mdtrt_id.as_str(), visit_of);
     let setl_visit = lookup_runs(&batch.setl, |s| s.mdtrt_id.as_str(), visit_of);
@@ -259,6 +307,19 @@ pub fn audit_keyed(
             .iter()
             .map(|&vi| (visit_start[vi as usize + 1] - visit_start[vi as usize]) as usize)
             .sum();
+        // Compact lines are built into records here, in the person's order, for the checks.
+        let built: Vec<medfund_contract::Fee> = match fees {
+            Fees::Rows(_) => Vec::new(),
+            Fees::Lines(l, b) => vs
+                .iter()
+                .flat_map(|&vi| {
+                    let v = vi as usize;
+                    visit_lines[visit_start[v] as usize..visit_start[v + 1] as usize].iter()
+                })
+                .map(|&li| l[li as usize].to_fee(b))
+                .collect(),
+        };
+        let mut next_built = built.iter();
         let mut lines: Vec<Line> = Vec::with_capacity(n_lines);
         let mut diags: Vec<&str> = Vec::new();
         let mut setls: Vec<&medfund_contract::Setl> = Vec::new();
@@ -268,8 +329,11 @@ pub fn audit_keyed(
             let m = &batch.mdtrt[v];
             let l0 = lines.len();
             for &li in &visit_lines[visit_start[v] as usize..visit_start[v + 1] as usize] {
-                let f = &batch.fee[li as usize];
-                let ci = fee_meta[li as usize].1;
+                let f = match fees {
+                    Fees::Rows(r) => &r[li as usize],
+                    Fees::Lines(..) => next_built.next().expect("one built record per line"),
+                };
+                let ci = fee_ci[li as usize];
                 lines.push(Line {
                     f,
                     cat: (ci != NONE).then(|| &k.catalog[ci as usize]),
@@ -347,10 +411,10 @@ pub fn audit_keyed(
                         .flat_map_iter(person)
                         .collect::<Vec<Finding>>()
                 },
-                || global::trace_reuse(&k, &batch.fee),
+                || global::trace_reuse(&k, fees),
             )
         },
-        || global::inventory(&k, &batch.fee, &batch.inv_purc, &batch.inv_stock),
+        || global::inventory(&k, fees, &batch.inv_purc, &batch.inv_stock),
     );
     phase("passes");
     findings.extend(trace);

@@ -5,7 +5,7 @@
 //! manifest.
 
 use medfund_audit::rules::RuleLibrary;
-use medfund_audit::{audit, AuditOptions};
+use medfund_audit::{audit, audit_lines, AuditOptions};
 use medfund_contract::{Category, Finding, Level};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -203,4 +203,42 @@ fn planted_violations_are_found_and_clean_cases_stay_clean() {
         .findings
         .iter()
         .any(|f| f.level == Level::Fee && f.rule_id == "course_limit.nhsa"));
+
+    // Read compactly for the audit (as `medfund audit` does), the batch gives the same findings.
+    let compact = medfund_ingest::read_batch(
+        dir.path(),
+        &medfund_ingest::Options {
+            compact_fee: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let lines = compact
+        .fee_lines
+        .as_ref()
+        .expect("fee lines held compactly");
+    assert_eq!(lines.len(), ing.batch.fee.len());
+    for kb in [None, Some(&kb)] {
+        let plain = audit(
+            &ing.batch,
+            &RuleLibrary::builtin(),
+            kb,
+            &AuditOptions::default(),
+        );
+        let from_lines = audit_lines(
+            &compact.batch,
+            lines,
+            Some(&compact.keys),
+            &RuleLibrary::builtin(),
+            kb,
+            &AuditOptions::default(),
+        );
+        assert!(!plain.findings.is_empty());
+        assert_eq!(from_lines.findings, plain.findings);
+        assert_eq!(from_lines.stats.lines, plain.stats.lines);
+        assert_eq!(
+            from_lines.stats.uncatalogued_lines,
+            plain.stats.uncatalogued_lines
+        );
+    }
 }

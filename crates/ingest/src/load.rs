@@ -4,6 +4,7 @@
 
 use crate::fields::{Layout, Problem, Row};
 use crate::tables::{Record, RefCache, Refs};
+use crate::FeeLine;
 use crate::{
     csvfast, pq, BatchError, BatchKeys, Format, Ingested, KnownKeys, Options, Quarantined,
     SourceFile, TableStats,
@@ -11,6 +12,7 @@ use crate::{
 use ahash::RandomState;
 use medfund_contract::records::*;
 use medfund_contract::schema::Table;
+use medfund_contract::Batch;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -25,6 +27,8 @@ pub(crate) struct Env<'e, 'k> {
     pub hasher: &'e RandomState,
     /// Whether to compute the file's SHA-256.
     pub digests: bool,
+    /// The tables read so far (compact fee lines point at their rows).
+    pub batch: &'e Batch,
 }
 
 /// Where a record came from inside the text (or row batch) the chunk was cut from.
@@ -274,8 +278,17 @@ pub(crate) struct Sink<R> {
     pub unknown_catalog: u64,
     pub pool: Pool<R>,
     /// Every key so far was distinct, shown by the file order alone (see [`Sink::absorb`]), so
-    /// the dedupe maps are not filled yet.
+    /// the dedupe maps are not filled yet and `ord_to_row` is empty (ordinal = row).
     by_order: bool,
+    /// Records the file is expected to hold (from its size), to size the maps if they are needed.
+    expected: usize,
+    /// Hold the table as [`FeeLine`]s: each block's records are moved into `compacted` once
+    /// they are absorbed, except the last few the next block's order check looks back at.
+    pub compact: bool,
+    pub compacted: Vec<FeeLine>,
+    /// The file order stopped proving the keys distinct while compact: the table must be read
+    /// again as records (dedupe needs every earlier record).
+    pub compact_failed: bool,
     /// Whether the last group of rows so far (sharing their first key column) is strictly
     /// increasing.
     tail_sorted: bool,
@@ -294,17 +307,32 @@ impl<R: Record> Sink<R> {
             unknown_catalog: 0,
             pool: Pool(Mutex::new(Vec::new())),
             by_order: true,
+            expected: 0,
+            compact: false,
+            compacted: Vec::new(),
+            compact_failed: false,
             tail_sorted: true,
         }
     }
 
     /// Reserves room for about `n` more records (estimated from the file size).
+    ///
+    /// The dedupe maps and the ordinal table are sized only when file order stops proving the
+    /// keys distinct ([`Sink::fill_maps`]): most extracts never need them.
     pub fn reserve(&mut self, n: usize) {
-        self.rows.reserve(n);
-        self.ord_to_row.reserve(n);
-        for s in &mut self.shards {
-            s.first.reserve(n / SHARDS + 1);
+        if self.compact {
+            self.compacted.reserve(n);
+            let spare = self.compacted.spare_capacity_mut();
+            let n = n.min(spare.len());
+            crate::prefault::prefault(&mut spare[..n]);
+            self.expected = self.kept() + n;
+            return;
         }
+        self.rows.reserve(n);
+        let spare = self.rows.spare_capacity_mut();
+        let n = n.min(spare.len());
+        crate::prefault::prefault(&mut spare[..n]);
+        self.expected = self.rows.len() + n;
     }
 
     /// Adds a block's chunks in file order. `bases[c]` is the 1-based line of chunk `c`'s first
@@ -327,6 +355,13 @@ impl<R: Record> Sink<R> {
         bases: &[u64],
         raw: &(dyn Fn(usize, Span) -> String + Sync),
     ) {
+        if self.compact_failed {
+            // The table is read again as records; the rest of this file only costs the parse.
+            for o in outs {
+                self.pool.give(o);
+            }
+            return;
+        }
         for (o, &base) in outs.iter_mut().zip(bases) {
             self.stats.read += o.read;
             self.stats.quarantined += o.quarantine.len() as u64;
@@ -355,6 +390,13 @@ impl<R: Record> Sink<R> {
                         .extend(o.spans.iter().map(|sp| line32(base + sp.line)));
                 }
                 self.keep_all(outs, total);
+                if self.compact {
+                    self.compact_rows(env, RUN_CAP + 1);
+                }
+                return;
+            }
+            if self.compact {
+                self.compact_failed = true;
                 return;
             }
             self.by_order = false;
@@ -510,6 +552,26 @@ impl<R: Record> Sink<R> {
 }
 
 impl<R: Record> Sink<R> {
+    /// Records kept so far, compact or not.
+    pub fn kept(&self) -> usize {
+        self.compacted.len() + self.rows.len()
+    }
+
+    /// Moves all records but the last `keep` into `compacted`.
+    pub fn compact_rows(&mut self, env: &Env, keep: usize) {
+        let n = self.rows.len().saturating_sub(keep);
+        if n == 0 {
+            return;
+        }
+        R::compact(
+            &mut self.rows[..n],
+            env.refs,
+            env.batch,
+            &mut self.compacted,
+        );
+        self.rows.drain(..n);
+    }
+
     /// Whether the block keeps every key distinct by order alone: each chunk was checked while
     /// it was parsed, so only the groups meeting at chunk boundaries are left to compare. On
     /// success, `tail_sorted` is updated for the next block.
@@ -575,8 +637,6 @@ impl<R: Record> Sink<R> {
     /// Keeps every record of a block (all keys new).
     fn keep_all(&mut self, mut outs: Vec<ChunkOut<R>>, total: usize) {
         let base = self.rows.len();
-        self.ord_to_row
-            .extend((0..total).map(|i| (base + i) as u32));
         self.rows.reserve(total);
         let mut spare = &mut self.rows.spare_capacity_mut()[..total];
         let mut slots = Vec::with_capacity(outs.len());
@@ -601,6 +661,12 @@ impl<R: Record> Sink<R> {
     /// Fills the dedupe maps with the records kept while the order showed every key distinct (so
     /// every record is the first of its key and ordinal = row).
     fn fill_maps(&mut self, hasher: &RandomState) {
+        let n = self.expected.max(self.rows.len());
+        self.ord_to_row.reserve(n);
+        self.ord_to_row.extend(0..self.rows.len() as u32);
+        for s in &mut self.shards {
+            s.first.reserve(n / SHARDS + 1);
+        }
         let rows = &self.rows;
         let hashes: Vec<u64> = rows.par_iter().map(|r| r.key_hash(hasher)).collect();
         let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); SHARDS];
@@ -648,22 +714,26 @@ impl From<BatchError> for FileError {
 fn load_table<R: Record>(
     files: &[(Table, PathBuf, Format)],
     digests: bool,
+    compact: bool,
     refs: &mut Refs,
     out: &mut Ingested,
 ) -> Result<(), BatchError> {
     let hasher = RandomState::with_seeds(0x6d65_6466, 0x756e_6421, 0x696e_6765, 0x7374_2121);
     let mut gbk: Vec<PathBuf> = Vec::new();
+    let mut compact = compact && R::COMPACTS && refs.check;
     'again: loop {
         let mut sink = Sink::<R>::new();
+        sink.compact = compact;
         let mut sources = Vec::new();
         for (_, path, format) in files.iter().filter(|f| f.0 == R::TABLE) {
-            sink.files.push((sink.rows.len() as u32, path.clone()));
+            sink.files.push((sink.kept() as u32, path.clone()));
             let env = Env {
                 table: R::TABLE,
                 file: path,
                 refs,
                 hasher: &hasher,
                 digests,
+                batch: &out.batch,
             };
             let res: Result<SourceFile, FileError> = match format {
                 Format::Csv | Format::Jsonl => {
@@ -679,11 +749,26 @@ fn load_table<R: Record>(
                 }
                 Err(FileError::Fatal(e)) => return Err(e),
             }
+            if sink.compact_failed {
+                compact = false;
+                continue 'again;
+            }
         }
         if sources.is_empty() {
             return Ok(());
         }
-        sink.stats.loaded = sink.rows.len() as u64;
+        if sink.compact {
+            let env = Env {
+                table: R::TABLE,
+                file: Path::new(""),
+                refs,
+                hasher: &hasher,
+                digests,
+                batch: &out.batch,
+            };
+            sink.compact_rows(&env, 0);
+        }
+        sink.stats.loaded = sink.kept() as u64;
         out.stats.insert(R::TABLE, sink.stats);
         out.quarantine.append(&mut sink.quarantine);
         out.sources.extend(sources);
@@ -695,7 +780,11 @@ fn load_table<R: Record>(
                 lines: sink.lines,
             },
         );
-        R::store(sink.rows, &mut out.batch, refs);
+        if sink.compact {
+            out.fee_lines = Some(std::mem::take(&mut sink.compacted));
+        } else {
+            R::store(sink.rows, &mut out.batch, refs);
+        }
         return Ok(());
     }
 }
@@ -713,24 +802,25 @@ pub(crate) fn run(
         let t0 = std::time::Instant::now();
         let f = files;
         let d = opts.digests;
+        let c = opts.compact_fee;
         let r = &mut refs;
         let o = &mut out;
         match t {
-            Table::Fixmedins => load_table::<Fixmedins>(f, d, r, o),
-            Table::Psn => load_table::<Psn>(f, d, r, o),
-            Table::Pract => load_table::<Pract>(f, d, r, o),
-            Table::PractSusp => load_table::<PractSusp>(f, d, r, o),
-            Table::Catalog => load_table::<CatalogEntry>(f, d, r, o),
-            Table::Mdtrt => load_table::<Mdtrt>(f, d, r, o),
-            Table::Diag => load_table::<Diag>(f, d, r, o),
-            Table::Setl => load_table::<Setl>(f, d, r, o),
-            Table::Fee => load_table::<Fee>(f, d, r, o),
-            Table::Rx => load_table::<Rx>(f, d, r, o),
-            Table::InvPurc => load_table::<InvPurc>(f, d, r, o),
-            Table::InvStock => load_table::<InvStock>(f, d, r, o),
-            Table::Idv => load_table::<Idv>(f, d, r, o),
-            Table::FundMonth => load_table::<FundMonth>(f, d, r, o),
-            Table::Budget => load_table::<Budget>(f, d, r, o),
+            Table::Fixmedins => load_table::<Fixmedins>(f, d, c, r, o),
+            Table::Psn => load_table::<Psn>(f, d, c, r, o),
+            Table::Pract => load_table::<Pract>(f, d, c, r, o),
+            Table::PractSusp => load_table::<PractSusp>(f, d, c, r, o),
+            Table::Catalog => load_table::<CatalogEntry>(f, d, c, r, o),
+            Table::Mdtrt => load_table::<Mdtrt>(f, d, c, r, o),
+            Table::Diag => load_table::<Diag>(f, d, c, r, o),
+            Table::Setl => load_table::<Setl>(f, d, c, r, o),
+            Table::Fee => load_table::<Fee>(f, d, c, r, o),
+            Table::Rx => load_table::<Rx>(f, d, c, r, o),
+            Table::InvPurc => load_table::<InvPurc>(f, d, c, r, o),
+            Table::InvStock => load_table::<InvStock>(f, d, c, r, o),
+            Table::Idv => load_table::<Idv>(f, d, c, r, o),
+            Table::FundMonth => load_table::<FundMonth>(f, d, c, r, o),
+            Table::Budget => load_table::<Budget>(f, d, c, r, o),
         }?;
         if timing {
             use std::sync::atomic::Ordering::Relaxed;

@@ -24,6 +24,8 @@ pub(crate) struct Refs<'k> {
     pub mdtrt: KeySet,
     pub setl: KeySet,
     pub catalog: KeySet,
+    /// Built only to point compact fee lines at their doctors ([`crate::FeeLine`]).
+    pub pract: KeySet,
 }
 
 impl<'k> Refs<'k> {
@@ -36,6 +38,7 @@ impl<'k> Refs<'k> {
             mdtrt: KeySet::default(),
             setl: KeySet::default(),
             catalog: KeySet::default(),
+            pract: KeySet::default(),
         }
     }
 }
@@ -135,6 +138,14 @@ pub(crate) trait Record: Sized + Send + Sync + PartialEq {
     }
     /// Hands the loaded rows to the batch and registers their keys for later tables' references.
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs);
+    /// Whether the table can be held as [`crate::FeeLine`]s (fee only).
+    const COMPACTS: bool = false;
+    /// Moves `rows` into their compact form (see [`crate::compact`]); only called when
+    /// [`Record::COMPACTS`].
+    fn compact(rows: &mut [Self], refs: &Refs, b: &Batch, out: &mut Vec<crate::FeeLine>) {
+        let _ = (rows, refs, b, out);
+        unreachable!("{} is not held compactly", Self::TABLE.name())
+    }
 }
 
 macro_rules! keyed {
@@ -232,7 +243,8 @@ impl Record for Pract {
             c,
         )
     }
-    fn store(rows: Vec<Self>, b: &mut Batch, _refs: &mut Refs) {
+    fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
+        refs.pract = KeySet::build_by(&rows, |r| &r.pract_code);
         b.pract = rows;
     }
 }
@@ -435,6 +447,10 @@ impl Record for Fee {
     }
     fn store(rows: Vec<Self>, b: &mut Batch, _refs: &mut Refs) {
         b.fee = rows;
+    }
+    const COMPACTS: bool = true;
+    fn compact(rows: &mut [Self], refs: &Refs, b: &Batch, out: &mut Vec<crate::FeeLine>) {
+        crate::compact::compact_fees(rows, refs, b, out);
     }
 }
 

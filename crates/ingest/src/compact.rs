@@ -1,0 +1,226 @@
+//! Fee lines held compactly for the batch audit.
+//!
+//! A fee line as a contract record ([`Fee`]) is 256 bytes, most of it codes that repeat the
+//! line's visit, settlement, item and doctor. Ten million of them are 2.5 GB of fresh memory, and
+//! on the servers measured here taking fresh memory from the kernel costs more than parsing the
+//! text that fills it. When a batch is read only to be audited ([`crate::Options::compact_fee`]),
+//! each block of parsed lines is turned into [`FeeLine`]s (88 bytes) that point at the rows of
+//! the batch's other tables instead, and the block's records are dropped; the audit turns a
+//! person's lines back into [`Fee`] values, equal field for field to the parsed ones, as it
+//! checks them.
+
+use crate::tables::Refs;
+use chrono::NaiveDateTime;
+use medfund_contract::records::Fee;
+use medfund_contract::{Batch, Code, Fen, Price, Qty};
+use rayon::prelude::*;
+
+/// "No row": the line has no billing doctor.
+pub const NO_ROW: u32 = u32::MAX;
+
+/// One fee line whose visit, settlement, item and doctor are rows of the batch it was read with.
+///
+/// Lines whose references the batch cannot give (a visit only the store knows, a person or
+/// institution other than the visit's, an item outside the batch catalog, a doctor outside the
+/// `pract` table) keep their whole record in [`FeeRest::own`]; [`FeeLine::to_fee`] gives the
+/// same [`Fee`] either way.
+///
+/// ```
+/// use medfund_contract::records::*;
+/// use medfund_contract::{Batch, Fen, Price, Qty};
+/// use medfund_ingest::FeeLine;
+/// let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+/// let fee = Fee {
+///     feedetl_sn: "1".into(), mdtrt_id: "M1".into(), setl_id: "S1".into(), psn_no: "P1".into(),
+///     fixmedins_code: "H11010100001".into(), fee_ocur_time: t("2024-03-01 09:00:00"),
+///     med_list_codg: "001102000010000".into(), cnt: Qty(10_000), pric: Price(900_000),
+///     det_item_fee_sumamt: Fen(900), bilg_dr_codg: None, hi_rxno: None, drug_trac_codg: vec![],
+/// };
+/// // No visit in the batch: the line keeps its own record.
+/// let line = FeeLine::own(fee.clone());
+/// assert_eq!(line.to_fee(&Batch::default()), fee);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeeLine {
+    pub feedetl_sn: Code,
+    pub fee_ocur_time: NaiveDateTime,
+    pub cnt: Qty,
+    pub pric: Price,
+    pub det_item_fee_sumamt: Fen,
+    /// Row of the visit in `batch.mdtrt`; its person and institution are the line's.
+    pub visit: u32,
+    /// Row of the settlement in `batch.setl`.
+    pub setl: u32,
+    /// Row of the item in `batch.catalog`.
+    pub item: u32,
+    /// Row of the billing doctor in `batch.pract`, or [`NO_ROW`].
+    pub doctor: u32,
+    /// The fields most lines leave empty, and the whole record of an irregular line.
+    pub rest: Option<Box<FeeRest>>,
+}
+
+/// What a [`FeeLine`] cannot point at.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FeeRest {
+    pub hi_rxno: Option<Code>,
+    pub drug_trac_codg: Vec<Code>,
+    /// The whole record, when a reference is not a row of the batch (the row fields are then
+    /// meaningless).
+    pub own: Option<Box<Fee>>,
+}
+
+impl FeeLine {
+    /// A line that keeps its whole record.
+    pub fn own(f: Fee) -> FeeLine {
+        FeeLine {
+            feedetl_sn: f.feedetl_sn.clone(),
+            fee_ocur_time: f.fee_ocur_time,
+            cnt: f.cnt,
+            pric: f.pric,
+            det_item_fee_sumamt: f.det_item_fee_sumamt,
+            visit: NO_ROW,
+            setl: NO_ROW,
+            item: NO_ROW,
+            doctor: NO_ROW,
+            rest: Some(Box::new(FeeRest {
+                own: Some(Box::new(f)),
+                ..Default::default()
+            })),
+        }
+    }
+
+    /// The whole record, when the line keeps it.
+    pub fn own_fee(&self) -> Option<&Fee> {
+        self.rest.as_ref().and_then(|r| r.own.as_deref())
+    }
+
+    /// The line as the contract record it was read from. `b` must be the batch it was read with.
+    pub fn to_fee(&self, b: &Batch) -> Fee {
+        if let Some(f) = self.own_fee() {
+            return f.clone();
+        }
+        let m = &b.mdtrt[self.visit as usize];
+        let (hi_rxno, drug_trac_codg) = match &self.rest {
+            Some(r) => (r.hi_rxno.clone(), r.drug_trac_codg.clone()),
+            None => (None, Vec::new()),
+        };
+        Fee {
+            feedetl_sn: self.feedetl_sn.clone(),
+            mdtrt_id: m.mdtrt_id.clone(),
+            setl_id: b.setl[self.setl as usize].setl_id.clone(),
+            psn_no: m.psn_no.clone(),
+            fixmedins_code: m.fixmedins_code.clone(),
+            fee_ocur_time: self.fee_ocur_time,
+            med_list_codg: b.catalog[self.item as usize].med_list_codg.clone(),
+            cnt: self.cnt,
+            pric: self.pric,
+            det_item_fee_sumamt: self.det_item_fee_sumamt,
+            bilg_dr_codg: (self.doctor != NO_ROW)
+                .then(|| b.pract[self.doctor as usize].pract_code.clone()),
+            hi_rxno,
+            drug_trac_codg,
+        }
+    }
+
+    /// `mdtrt_id`, without building the record.
+    pub fn mdtrt_id<'a>(&'a self, b: &'a Batch) -> &'a str {
+        match self.own_fee() {
+            Some(f) => &f.mdtrt_id,
+            None => &b.mdtrt[self.visit as usize].mdtrt_id,
+        }
+    }
+
+    /// `fixmedins_code`, without building the record.
+    pub fn fixmedins_code<'a>(&'a self, b: &'a Batch) -> &'a str {
+        match self.own_fee() {
+            Some(f) => &f.fixmedins_code,
+            None => &b.mdtrt[self.visit as usize].fixmedins_code,
+        }
+    }
+
+    /// `med_list_codg`, without building the record.
+    pub fn med_list_codg<'a>(&'a self, b: &'a Batch) -> &'a str {
+        match self.own_fee() {
+            Some(f) => &f.med_list_codg,
+            None => &b.catalog[self.item as usize].med_list_codg,
+        }
+    }
+
+    /// `drug_trac_codg`, without building the record.
+    pub fn drug_trac_codg(&self) -> &[Code] {
+        match &self.rest {
+            Some(r) => match &r.own {
+                Some(f) => &f.drug_trac_codg,
+                None => &r.drug_trac_codg,
+            },
+            None => &[],
+        }
+    }
+}
+
+/// Turns parsed fee records into [`FeeLine`]s against the batch read so far, chunks in parallel.
+/// Output order is input order. The lists and prescription numbers are moved out of `rows`,
+/// which the caller drops next.
+pub(crate) fn compact_fees(rows: &mut [Fee], refs: &Refs, b: &Batch, out: &mut Vec<FeeLine>) {
+    const CHUNK: usize = 16_384;
+    let start = out.len();
+    out.reserve(rows.len());
+    let spare = &mut out.spare_capacity_mut()[..rows.len()];
+    spare
+        .par_chunks_mut(CHUNK)
+        .zip(rows.par_chunks_mut(CHUNK))
+        .for_each(|(dst, src)| {
+            let mut hint = [0u32; 4];
+            for (d, f) in dst.iter_mut().zip(src) {
+                d.write(compact_one(f, refs, b, &mut hint));
+            }
+        });
+    // SAFETY: every one of the `rows.len()` slots after `start` was written above.
+    unsafe { out.set_len(start + rows.len()) };
+}
+
+fn compact_one(f: &mut Fee, refs: &Refs, b: &Batch, hint: &mut [u32; 4]) -> FeeLine {
+    let mut find = |ix: &crate::KeyIndex, k: usize, key: &str| {
+        let r = ix.get_near(key, hint[k]);
+        if let Some(r) = r {
+            hint[k] = r;
+        }
+        r
+    };
+    let visit = find(&refs.mdtrt, 0, &f.mdtrt_id);
+    let setl = find(&refs.setl, 1, &f.setl_id);
+    let item = find(&refs.catalog, 2, &f.med_list_codg);
+    let doctor = match &f.bilg_dr_codg {
+        None => Some(NO_ROW),
+        Some(d) => find(&refs.pract, 3, d),
+    };
+    let regular = match (visit, setl, item, doctor) {
+        (Some(v), Some(_), Some(_), Some(_)) => {
+            let m = &b.mdtrt[v as usize];
+            m.psn_no == f.psn_no && m.fixmedins_code == f.fixmedins_code
+        }
+        _ => false,
+    };
+    if !regular {
+        return FeeLine::own(f.clone());
+    }
+    let rest = (f.hi_rxno.is_some() || !f.drug_trac_codg.is_empty()).then(|| {
+        Box::new(FeeRest {
+            hi_rxno: f.hi_rxno.take(),
+            drug_trac_codg: std::mem::take(&mut f.drug_trac_codg),
+            own: None,
+        })
+    });
+    FeeLine {
+        feedetl_sn: std::mem::take(&mut f.feedetl_sn),
+        fee_ocur_time: f.fee_ocur_time,
+        cnt: f.cnt,
+        pric: f.pric,
+        det_item_fee_sumamt: f.det_item_fee_sumamt,
+        visit: visit.unwrap_or(NO_ROW),
+        setl: setl.unwrap_or(NO_ROW),
+        item: item.unwrap_or(NO_ROW),
+        doctor: doctor.unwrap_or(NO_ROW),
+        rest,
+    }
+}
