@@ -13,7 +13,6 @@ use crate::tables::Refs;
 use chrono::NaiveDateTime;
 use medfund_contract::records::Fee;
 use medfund_contract::{Batch, Code, Fen, Price, Qty};
-use rayon::prelude::*;
 
 /// "No row": the line has no billing doctor.
 pub const NO_ROW: u32 = u32::MAX;
@@ -158,25 +157,20 @@ impl FeeLine {
     }
 }
 
-/// Turns parsed fee records into [`FeeLine`]s against the batch read so far, chunks in parallel.
-/// Output order is input order. The lists and prescription numbers are moved out of `rows`,
-/// which the caller drops next.
-pub(crate) fn compact_fees(rows: &mut [Fee], refs: &Refs, b: &Batch, out: &mut Vec<FeeLine>) {
-    const CHUNK: usize = 16_384;
-    let start = out.len();
-    out.reserve(rows.len());
-    let spare = &mut out.spare_capacity_mut()[..rows.len()];
-    spare
-        .par_chunks_mut(CHUNK)
-        .zip(rows.par_chunks_mut(CHUNK))
-        .for_each(|(dst, src)| {
-            let mut hint = [0u32; 4];
-            for (d, f) in dst.iter_mut().zip(src) {
-                d.write(compact_one(f, refs, b, &mut hint));
-            }
-        });
-    // SAFETY: every one of the `rows.len()` slots after `start` was written above.
-    unsafe { out.set_len(start + rows.len()) };
+/// Writes the [`FeeLine`] of each parsed fee record into the slot beside it, against the batch
+/// read so far. The lists and prescription numbers are moved out of `rows`, which go back to
+/// the chunk pool next.
+pub(crate) fn compact_fees(
+    rows: &mut [Fee],
+    refs: &Refs,
+    b: &Batch,
+    out: &mut [std::mem::MaybeUninit<FeeLine>],
+) {
+    assert_eq!(rows.len(), out.len(), "one slot per record");
+    let mut hint = [0u32; 4];
+    for (d, f) in out.iter_mut().zip(rows) {
+        d.write(compact_one(f, refs, b, &mut hint));
+    }
 }
 
 fn compact_one(f: &mut Fee, refs: &Refs, b: &Batch, hint: &mut [u32; 4]) -> FeeLine {

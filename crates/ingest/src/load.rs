@@ -389,9 +389,10 @@ impl<R: Record> Sink<R> {
                     self.lines
                         .extend(o.spans.iter().map(|sp| line32(base + sp.line)));
                 }
-                self.keep_all(outs, total);
                 if self.compact {
-                    self.compact_rows(env, RUN_CAP + 1);
+                    self.keep_all_compact(outs, total, env);
+                } else {
+                    self.keep_all(outs, total);
                 }
                 return;
             }
@@ -554,22 +555,50 @@ impl<R: Record> Sink<R> {
 impl<R: Record> Sink<R> {
     /// Records kept so far, compact or not.
     pub fn kept(&self) -> usize {
-        self.compacted.len() + self.rows.len()
+        if self.compact {
+            self.compacted.len()
+        } else {
+            self.rows.len()
+        }
     }
 
-    /// Moves all records but the last `keep` into `compacted`.
-    pub fn compact_rows(&mut self, env: &Env, keep: usize) {
-        let n = self.rows.len().saturating_sub(keep);
-        if n == 0 {
-            return;
+    /// Keeps every record of a block (all keys new) in compact form, written straight into
+    /// `compacted` chunk by chunk in parallel. `rows` keeps copies of the last records only, for
+    /// the next block's order check (which looks back at most `RUN_CAP + 1` records).
+    fn keep_all_compact(&mut self, mut outs: Vec<ChunkOut<R>>, total: usize, env: &Env) {
+        const LOOK_BACK: usize = RUN_CAP + 1;
+        let mut tail: Vec<R> = outs
+            .iter()
+            .rev()
+            .flat_map(|o| o.rows.iter().rev())
+            .take(LOOK_BACK)
+            .cloned()
+            .collect();
+        tail.reverse();
+        if tail.len() < LOOK_BACK {
+            let older = self.rows.len().saturating_sub(LOOK_BACK - tail.len());
+            tail.splice(0..0, self.rows.drain(older..));
         }
-        R::compact(
-            &mut self.rows[..n],
-            env.refs,
-            env.batch,
-            &mut self.compacted,
-        );
-        self.rows.drain(..n);
+        self.rows = tail;
+
+        let base = self.compacted.len();
+        self.compacted.reserve(total);
+        let mut spare = &mut self.compacted.spare_capacity_mut()[..total];
+        let mut slots = Vec::with_capacity(outs.len());
+        for o in &outs {
+            let (head, rest) = spare.split_at_mut(o.rows.len());
+            slots.push(head);
+            spare = rest;
+        }
+        outs.par_iter_mut().zip(slots).for_each(|(o, slot)| {
+            R::compact(&mut o.rows, env.refs, env.batch, slot);
+        });
+        // SAFETY: the slots cover exactly `total` elements after the old length, and
+        // `Record::compact` wrote every slot of its chunk.
+        unsafe { self.compacted.set_len(base + total) };
+        for o in outs {
+            self.pool.give(o);
+        }
     }
 
     /// Whether the block keeps every key distinct by order alone: each chunk was checked while
@@ -756,17 +785,6 @@ fn load_table<R: Record>(
         }
         if sources.is_empty() {
             return Ok(());
-        }
-        if sink.compact {
-            let env = Env {
-                table: R::TABLE,
-                file: Path::new(""),
-                refs,
-                hasher: &hasher,
-                digests,
-                batch: &out.batch,
-            };
-            sink.compact_rows(&env, 0);
         }
         sink.stats.loaded = sink.kept() as u64;
         out.stats.insert(R::TABLE, sink.stats);

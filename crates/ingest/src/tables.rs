@@ -109,7 +109,7 @@ impl Refs<'_> {
 }
 
 /// A typed record of one contract table.
-pub(crate) trait Record: Sized + Send + Sync + PartialEq {
+pub(crate) trait Record: Sized + Clone + Send + Sync + PartialEq {
     const TABLE: Table;
     /// Builds the record, checking every field.
     fn parse(r: &Row) -> Result<Self, Problem>;
@@ -140,9 +140,14 @@ pub(crate) trait Record: Sized + Send + Sync + PartialEq {
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs);
     /// Whether the table can be held as [`crate::FeeLine`]s (fee only).
     const COMPACTS: bool = false;
-    /// Moves `rows` into their compact form (see [`crate::compact`]); only called when
-    /// [`Record::COMPACTS`].
-    fn compact(rows: &mut [Self], refs: &Refs, b: &Batch, out: &mut Vec<crate::FeeLine>) {
+    /// Writes the compact form of `rows` into `out` (one slot each; see [`crate::compact`]),
+    /// moving lists out of `rows`; only called when [`Record::COMPACTS`].
+    fn compact(
+        rows: &mut [Self],
+        refs: &Refs,
+        b: &Batch,
+        out: &mut [std::mem::MaybeUninit<crate::FeeLine>],
+    ) {
         let _ = (rows, refs, b, out);
         unreachable!("{} is not held compactly", Self::TABLE.name())
     }
@@ -449,7 +454,12 @@ impl Record for Fee {
         b.fee = rows;
     }
     const COMPACTS: bool = true;
-    fn compact(rows: &mut [Self], refs: &Refs, b: &Batch, out: &mut Vec<crate::FeeLine>) {
+    fn compact(
+        rows: &mut [Self],
+        refs: &Refs,
+        b: &Batch,
+        out: &mut [std::mem::MaybeUninit<crate::FeeLine>],
+    ) {
         crate::compact::compact_fees(rows, refs, b, out);
     }
 }
