@@ -108,10 +108,19 @@ pub fn check_admdvs(s: &str) -> Result<(), String> {
 /// Identifiers without a national shape (psn_no, mdtrt_id, setl_id, feedetl_sn, hi_rxno):
 /// printable ASCII without separators, at most 40 characters.
 pub fn check_identifier(s: &str) -> Result<(), String> {
-    if !s.is_empty()
-        && s.len() <= 40
-        && all(s, |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-    {
+    // A table lookup per byte: every fee line's serial is checked, and the chain of range tests
+    // cost more than the rest of the check.
+    const OK: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+            c += 1;
+        }
+        t
+    };
+    if !s.is_empty() && s.len() <= 40 && s.bytes().all(|c| OK[c as usize]) {
         Ok(())
     } else {
         Err(format!(

@@ -46,8 +46,11 @@ pub fn parse_scaled(text: &str, scale: u32) -> Result<i64, DecimalError> {
     if body.is_empty() {
         return Err(DecimalError::Syntax(s.to_string()));
     }
-    let mut int: i128 = 0;
-    let mut frac: i128 = 0;
+    // u64 digits with checked steps: i128 arithmetic per digit showed up in profiles of the
+    // fee table, where three amounts per line are parsed.
+    let overflow = || DecimalError::Overflow(s.to_string());
+    let mut int: u64 = 0;
+    let mut frac: u64 = 0;
     let mut frac_digits = 0u32;
     let mut seen_dot = false;
     let mut seen_digit = false;
@@ -55,7 +58,7 @@ pub fn parse_scaled(text: &str, scale: u32) -> Result<i64, DecimalError> {
         match b {
             b'0'..=b'9' => {
                 seen_digit = true;
-                let d = (b - b'0') as i128;
+                let d = u64::from(b - b'0');
                 if seen_dot {
                     if frac_digits < scale {
                         frac = frac * 10 + d;
@@ -64,10 +67,11 @@ pub fn parse_scaled(text: &str, scale: u32) -> Result<i64, DecimalError> {
                         return Err(DecimalError::TooPrecise(s.to_string(), scale));
                     }
                 } else {
-                    int = int * 10 + d;
-                    if int > i64::MAX as i128 {
-                        return Err(DecimalError::Overflow(s.to_string()));
-                    }
+                    int = int
+                        .checked_mul(10)
+                        .and_then(|i| i.checked_add(d))
+                        .filter(|&i| i <= i64::MAX as u64)
+                        .ok_or_else(overflow)?;
                 }
             }
             b'.' if !seen_dot => seen_dot = true,
@@ -81,7 +85,7 @@ pub fn parse_scaled(text: &str, scale: u32) -> Result<i64, DecimalError> {
         frac *= 10;
         frac_digits += 1;
     }
-    let v = int * 10i128.pow(scale) + frac;
+    let v = i128::from(int) * 10i128.pow(scale) + i128::from(frac);
     let v = if neg { -v } else { v };
     i64::try_from(v).map_err(|_| DecimalError::Overflow(s.to_string()))
 }

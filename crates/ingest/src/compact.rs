@@ -168,12 +168,62 @@ pub(crate) fn compact_fees(
 ) {
     assert_eq!(rows.len(), out.len(), "one slot per record");
     let mut hint = [0u32; 4];
+    let mut items = ItemCache::new();
     for (d, f) in out.iter_mut().zip(rows) {
-        d.write(compact_one(f, refs, b, &mut hint));
+        d.write(compact_one(f, refs, b, &mut hint, &mut items));
     }
 }
 
-fn compact_one(f: &mut Fee, refs: &Refs, b: &Batch, hint: &mut [u32; 4]) -> FeeLine {
+/// Catalog rows found lately, by a cheap hash of the code. Consecutive lines rarely share an
+/// item, so the previous-row hint of the other references does not help here, but a batch bills
+/// a few thousand items at most: nearly every lookup is answered without hashing the whole code.
+struct ItemCache([u32; ItemCache::SLOTS]);
+
+impl ItemCache {
+    const SLOTS: usize = 1024;
+
+    fn new() -> Self {
+        ItemCache([NO_ROW; Self::SLOTS])
+    }
+
+    fn slot(code: &str) -> usize {
+        let b = code.as_bytes();
+        let word = |s: &[u8]| {
+            let mut w = [0u8; 8];
+            w[..s.len()].copy_from_slice(s);
+            u64::from_le_bytes(w)
+        };
+        let n = b.len();
+        let (head, tail) = if n >= 8 {
+            (word(&b[..8]), word(&b[n - 8..]))
+        } else {
+            (word(b), 0)
+        };
+        let h = (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 54) as usize
+    }
+
+    fn find(&mut self, code: &str, refs: &Refs, b: &Batch) -> Option<u32> {
+        let s = Self::slot(code);
+        let r = self.0[s];
+        if r != NO_ROW
+            && medfund_contract::codes::same_text(&b.catalog[r as usize].med_list_codg, code)
+        {
+            return Some(r);
+        }
+        let r = refs.catalog.get(code)?;
+        self.0[s] = r;
+        Some(r)
+    }
+}
+
+fn compact_one(
+    f: &mut Fee,
+    refs: &Refs,
+    b: &Batch,
+    hint: &mut [u32; 4],
+    items: &mut ItemCache,
+) -> FeeLine {
     let mut find = |ix: &crate::KeyIndex, k: usize, key: &str| {
         let r = ix.get_near(key, hint[k]);
         if let Some(r) = r {
@@ -183,7 +233,7 @@ fn compact_one(f: &mut Fee, refs: &Refs, b: &Batch, hint: &mut [u32; 4]) -> FeeL
     };
     let visit = find(&refs.mdtrt, 0, &f.mdtrt_id);
     let setl = find(&refs.setl, 1, &f.setl_id);
-    let item = find(&refs.catalog, 2, &f.med_list_codg);
+    let item = items.find(&f.med_list_codg, refs, b);
     let doctor = match &f.bilg_dr_codg {
         None => Some(NO_ROW),
         Some(d) => find(&refs.pract, 3, d),
