@@ -10,7 +10,7 @@
 //! columns are null; absent tables are empty.
 //!
 //! The CSV path is a parallel parser: the file is read in blocks, each block is split into
-//! ~8 MB chunks at record boundaries (quote-aware) and the chunks are parsed on all cores.
+//! ~2 MB chunks at record boundaries (quote-aware) and the chunks are parsed on all cores.
 //!
 //! ```no_run
 //! use medfund_ingest::{read_batch, Options};

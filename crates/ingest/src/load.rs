@@ -282,8 +282,9 @@ pub(crate) struct Sink<R> {
     by_order: bool,
     /// Records the file is expected to hold (from its size), to size the maps if they are needed.
     expected: usize,
-    /// Hold the table as [`FeeLine`]s: each block's records are moved into `compacted` once
-    /// they are absorbed, except the last few the next block's order check looks back at.
+    /// Hold the table as [`FeeLine`]s: each block's records go into `compacted` in compact form
+    /// and `rows` keeps copies of the last few, which the next block's order check looks back at
+    /// ([`Sink::keep_all_compact`]).
     pub compact: bool,
     pub compacted: Vec<FeeLine>,
     /// The file order stopped proving the keys distinct while compact: the table must be read
