@@ -57,11 +57,11 @@ fn take_block(cap: usize) -> Vec<u8> {
     v
 }
 
-/// Gives a block buffer back for the next file (two are kept: the one being parsed and the one
-/// being read).
+/// Gives a block buffer back for the next file (three are kept: the block being absorbed, the
+/// one being parsed and the one being read).
 fn give_block(v: Vec<u8>) {
     if let Ok(mut p) = BLOCKS.lock() {
-        if p.len() < 2 {
+        if p.len() < 3 {
             p.push(v);
         }
     }
@@ -602,6 +602,32 @@ pub(crate) fn read_text<R: Record>(
     })
 }
 
+/// A block's parsed chunks waiting to be absorbed, and where they came from in its text.
+struct Pending<R> {
+    outs: Vec<ChunkOut<R>>,
+    /// 1-based line of each chunk's first line.
+    bases: Vec<u64>,
+    /// Each chunk's range in the block's text after `pos`.
+    ranges: Vec<Range<usize>>,
+    /// Where the block's records start in its buffer (after a header or a byte-order mark).
+    pos: usize,
+}
+
+/// Absorbs a block's chunks into the table; `text` is the buffer the block was parsed from.
+fn absorb_pending<R: Record>(sink: &mut Sink<R>, env: &Env, p: Pending<R>, text: &[u8]) {
+    let t = std::time::Instant::now();
+    let data = &text[p.pos..];
+    let ranges = &p.ranges;
+    sink.absorb(p.outs, env, &p.bases, &|c: usize, s: Span| {
+        String::from_utf8_lossy(&data[ranges[c].start + s.start..ranges[c].start + s.end])
+            .into_owned()
+    });
+    T_ABSORB.fetch_add(
+        t.elapsed().as_micros() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
 /// The block loop. Returns whether a UTF-8 byte-order mark was skipped.
 fn stream<R: Record, S: Read + Send>(
     env: &Env,
@@ -677,12 +703,22 @@ fn stream<R: Record, S: Read + Send>(
     }
 
     let mut next = take_block(block + CHUNK);
+    // The previous block's text, kept while its chunks are absorbed.
+    let mut prev = take_block(block + CHUNK);
+    let has_quotes = |b: &[u8]| format == Format::Csv && memchr(b'"', b).is_some();
+    // Whether `buf[pos..]` holds a `"`, when already known: the scan of the next block runs in
+    // the reading job, beside the parse, instead of holding both cores up before it.
+    let mut quotes_ahead: Option<bool> = None;
+    // The previous block's parsed chunks. They are absorbed while this block is parsed, so that
+    // the absorb's serial steps and the parse's last chunks fill each other's idle core.
+    let mut pending: Option<Pending<R>> = None;
+    let pool = sink.pool.clone();
     loop {
         let data = &buf[pos..];
         if data.is_empty() && eof {
             break;
         }
-        let quotes = format == Format::Csv && memchr(b'"', data).is_some();
+        let quotes = quotes_ahead.take().unwrap_or_else(|| has_quotes(data));
         let cut = if eof {
             Some(data.len())
         } else {
@@ -696,25 +732,52 @@ fn stream<R: Record, S: Read + Send>(
             continue;
         };
         let ranges = split_chunks(&data[..cut], CHUNK, quotes);
-        let pool = &sink.pool;
         next.clear();
         next.extend_from_slice(&data[cut..]);
         let t_parse = std::time::Instant::now();
-        let (read, outs) = rayon::join(
+        let prev_text = &prev[..];
+        let ((), (read, outs)) = rayon::join(
             || {
-                if eof {
-                    Ok(true)
-                } else {
-                    fill(&mut src, &mut next, block, sha)
+                if let Some(p) = pending.take() {
+                    absorb_pending(sink, env, p, prev_text);
                 }
             },
             || {
-                ranges
-                    .par_iter()
-                    .map(|r| parse_chunk::<R>(env, format, &shape, pool, &data[r.clone()], quotes))
-                    .collect::<Vec<_>>()
+                rayon::join(
+                    || {
+                        let read = if eof {
+                            Ok(true)
+                        } else {
+                            fill(&mut src, &mut next, block, sha)
+                        };
+                        read.map(|eof| (eof, has_quotes(&next)))
+                    },
+                    || {
+                        ranges
+                            .par_iter()
+                            .map(|r| {
+                                parse_chunk::<R>(
+                                    env,
+                                    format,
+                                    &shape,
+                                    &pool,
+                                    &data[r.clone()],
+                                    quotes,
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                )
             },
         );
+        T_PARSE.fetch_add(
+            t_parse.elapsed().as_micros() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        if sink.compact_failed {
+            // The table is read again as records (see `Sink::compact_failed`).
+            break;
+        }
         let mut outs_ok = Vec::with_capacity(outs.len());
         let mut bases = Vec::with_capacity(outs.len());
         let mut base = line_base;
@@ -727,27 +790,25 @@ fn stream<R: Record, S: Read + Send>(
             outs_ok.push(out);
         }
         line_base = base;
-        let t_absorb = std::time::Instant::now();
-        T_PARSE.fetch_add(
-            (t_absorb - t_parse).as_micros() as u64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
-        sink.absorb(outs_ok, env, &bases, &|c: usize, s: Span| {
-            String::from_utf8_lossy(&data[ranges[c].start + s.start..ranges[c].start + s.end])
-                .into_owned()
+        pending = Some(Pending {
+            outs: outs_ok,
+            bases,
+            ranges,
+            pos,
         });
-        T_ABSORB.fetch_add(
-            t_absorb.elapsed().as_micros() as u64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
-        eof = read.map_err(io_err(path))?;
-        if sink.compact_failed {
-            // The table is read again as records (see `Sink::compact_failed`).
-            break;
-        }
+        let quotes_next;
+        (eof, quotes_next) = read.map_err(io_err(path))?;
+        quotes_ahead = Some(quotes_next);
+        // This block's text becomes `prev` (its chunks are absorbed next time round), the block
+        // just read becomes `buf`, and the old `prev` is the next buffer to fill.
+        std::mem::swap(&mut prev, &mut buf);
         std::mem::swap(&mut buf, &mut next);
         pos = 0;
     }
+    if let Some(p) = pending.take() {
+        absorb_pending(sink, env, p, &prev);
+    }
+    give_block(prev);
     give_block(buf);
     give_block(next);
     Ok(bom)

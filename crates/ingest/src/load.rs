@@ -276,7 +276,8 @@ pub(crate) struct Sink<R> {
     pub stats: TableStats,
     pub quarantine: Vec<Quarantined>,
     pub unknown_catalog: u64,
-    pub pool: Pool<R>,
+    /// Shared with the parse of the next block while this one is absorbed.
+    pub pool: std::sync::Arc<Pool<R>>,
     /// Every key so far was distinct, shown by the file order alone (see [`Sink::absorb`]), so
     /// the dedupe maps are not filled yet and `ord_to_row` is empty (ordinal = row).
     by_order: bool,
@@ -306,7 +307,7 @@ impl<R: Record> Sink<R> {
             stats: TableStats::default(),
             quarantine: Vec::new(),
             unknown_catalog: 0,
-            pool: Pool(Mutex::new(Vec::new())),
+            pool: std::sync::Arc::new(Pool(Mutex::new(Vec::new()))),
             by_order: true,
             expected: 0,
             compact: false,
