@@ -3,8 +3,8 @@
 //! The file is read in blocks of `8 × threads × 2 MB` (two block buffers, kept from file to
 //! file). Each block is cut after its last complete record; the rest is carried into the next
 //! block. The complete part is split into ~2 MB chunks at record boundaries and the chunks are
-//! parsed on all cores while the next block is read and hashed. Records are then folded into the
-//! table in file order (duplicates resolved there).
+//! parsed on all cores while the next block is read and hashed and the previous block's records
+//! are folded into the table in file order (duplicates resolved there).
 //!
 //! Record boundaries: when a block holds no `"` at all, every `\n` ends a record. Otherwise a `\n`
 //! ends a record when the number of `"` since the block start is even — exact for RFC 4180, where
