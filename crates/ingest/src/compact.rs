@@ -167,7 +167,8 @@ pub(crate) fn compact_fees(
     out: &mut [std::mem::MaybeUninit<FeeLine>],
 ) {
     assert_eq!(rows.len(), out.len(), "one slot per record");
-    let mut hint = [0u32; 4];
+    // Previous rows of the visit, settlement and doctor.
+    let mut hint = [0u32; 3];
     let mut items = ItemCache::new();
     for (d, f) in out.iter_mut().zip(rows) {
         d.write(compact_one(f, refs, b, &mut hint, &mut items));
@@ -175,8 +176,9 @@ pub(crate) fn compact_fees(
 }
 
 /// Catalog rows found lately, by a cheap hash of the code. Consecutive lines rarely share an
-/// item, so the previous-row hint of the other references does not help here, but a batch bills
-/// a few thousand items at most: nearly every lookup is answered without hashing the whole code.
+/// item, so the previous-row hint of the other references does not help here, but most lines
+/// bill a small set of common items (consultations, beds, common drugs): those lookups are
+/// answered without hashing the whole code, and a miss falls back to the catalog index.
 struct ItemCache([u32; ItemCache::SLOTS]);
 
 impl ItemCache {
@@ -221,7 +223,7 @@ fn compact_one(
     f: &mut Fee,
     refs: &Refs,
     b: &Batch,
-    hint: &mut [u32; 4],
+    hint: &mut [u32; 3],
     items: &mut ItemCache,
 ) -> FeeLine {
     let mut find = |ix: &crate::KeyIndex, k: usize, key: &str| {
@@ -236,7 +238,7 @@ fn compact_one(
     let item = items.find(&f.med_list_codg, refs, b);
     let doctor = match &f.bilg_dr_codg {
         None => Some(NO_ROW),
-        Some(d) => find(&refs.pract, 3, d),
+        Some(d) => find(&refs.pract, 2, d),
     };
     let regular = match (visit, setl, item, doctor) {
         (Some(v), Some(_), Some(_), Some(_)) => {
