@@ -46,6 +46,10 @@ fn repeats_after_many_increasing_blocks_are_deduplicated() {
         let lines: Vec<u64> = ing.quarantine.iter().map(|q| q.line).collect();
         assert_eq!(lines, vec![N as u64 + 3, N as u64 + 5]);
         assert!(ing.quarantine[0].reason_en.contains("duplicate key"));
+        // The refused records' own text, from the block they were read in (absorbed while the
+        // next block was parsed).
+        assert_eq!(ing.quarantine[0].raw, "P000000007,2,1970-01-08,310,320100");
+        assert_eq!(ing.quarantine[1].raw, "P001000000,2,1970-01-02,310,320100");
         // The earlier records are the ones kept, in file order.
         let psn = &ing.batch.psn;
         assert_eq!(psn[7].psn_no, "P000000007");
