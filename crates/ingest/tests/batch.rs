@@ -14,9 +14,7 @@ use medfund_contract::money::{Fen, Price, Qty};
 use medfund_contract::records::*;
 use medfund_contract::schema::Table;
 use medfund_contract::time::{parse_date, parse_datetime};
-use medfund_ingest::{
-    read_batch, read_batch_with, read_table_file, BatchError, Format, KnownKeys, Options,
-};
+use medfund_ingest::{read_batch, read_batch_with, read_table_file, BatchError, Format, Options};
 use parquet::arrow::ArrowWriter;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -546,25 +544,6 @@ fn undecodable_text_is_refused_naming_the_encoding() {
         "{e:?}"
     );
     assert!(e.to_string().contains("请另存为 UTF-8"));
-}
-
-struct Store;
-impl KnownKeys for Store {
-    fn has_psn(&self, p: &str) -> bool {
-        p == "OLD-P"
-    }
-    fn has_fixmedins(&self, c: &str) -> bool {
-        c == "H99999900001"
-    }
-    fn has_mdtrt(&self, m: &str) -> bool {
-        m == "OLD-M"
-    }
-    fn has_setl(&self, s: &str) -> bool {
-        s == "OLD-S"
-    }
-    fn has_catalog(&self, c: &str) -> bool {
-        c == "003105050010000"
-    }
 }
 
 #[test]

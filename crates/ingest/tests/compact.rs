@@ -7,11 +7,8 @@ mod common;
 use common::*;
 use medfund_contract::records::Fee;
 use medfund_contract::schema::Table;
-use medfund_ingest::{read_batch_with, Ingested, KnownKeys, Options, NO_ROW};
+use medfund_ingest::{read_batch_with, Ingested, KnownKeys, NoKnownKeys, Options, NO_ROW};
 use std::path::Path;
-
-struct Nothing;
-impl KnownKeys for Nothing {}
 
 fn read_both(dir: &Path, threads: usize, known: &dyn KnownKeys) -> (Ingested, Ingested) {
     let opts = |compact_fee| Options {
@@ -47,7 +44,7 @@ fn assert_same(plain: &Ingested, compact: &Ingested) -> Vec<Fee> {
 #[test]
 fn compact_lines_give_back_every_field() {
     let d = good_batch();
-    let (plain, compact) = read_both(d.path(), 0, &Nothing);
+    let (plain, compact) = read_both(d.path(), 0, &NoKnownKeys);
     assert!(plain.fee_lines.is_none());
     let fees = assert_same(&plain, &compact);
     assert_eq!(fees.len(), 4);
@@ -85,29 +82,13 @@ fn a_line_whose_person_or_doctor_is_not_its_visits_keeps_its_record() {
          4,M001,S001,0001234,H11010100001,2024-03-01 09:00:00,003105050010000,1,5,5,\n",
     )
     .unwrap();
-    let (plain, compact) = read_both(d.path(), 0, &Nothing);
+    let (plain, compact) = read_both(d.path(), 0, &NoKnownKeys);
     assert_same(&plain, &compact);
     let lines = compact.fee_lines.as_ref().unwrap();
     let own: Vec<bool> = lines.iter().map(|l| l.own_fee().is_some()).collect();
     // Line 2 bills another person than the visit's; line 3's doctor is not in pract.
     assert_eq!(own, vec![false, true, true, false]);
     assert_eq!(lines[3].doctor, NO_ROW);
-}
-
-struct Store;
-impl KnownKeys for Store {
-    fn has_psn(&self, p: &str) -> bool {
-        p == "OLD-P"
-    }
-    fn has_fixmedins(&self, c: &str) -> bool {
-        c == "H99999900001"
-    }
-    fn has_mdtrt(&self, m: &str) -> bool {
-        m == "OLD-M"
-    }
-    fn has_setl(&self, s: &str) -> bool {
-        s == "OLD-S"
-    }
 }
 
 #[test]
@@ -161,7 +142,7 @@ fn long_visit(dir: &Path, sn: impl Fn(u64) -> String) -> (u64, Vec<u64>) {
 fn a_visit_across_blocks_is_compacted_line_for_line() {
     let d = good_batch();
     let (n, bad) = long_visit(d.path(), |n| format!("{n:09}"));
-    let (plain, compact) = read_both(d.path(), 1, &Nothing);
+    let (plain, compact) = read_both(d.path(), 1, &NoKnownKeys);
     let fees = assert_same(&plain, &compact);
     assert_eq!(fees.len() as u64, n - bad.len() as u64);
     let lines: Vec<u64> = compact.quarantine.iter().map(|q| q.line).collect();
@@ -175,7 +156,7 @@ fn a_fee_table_whose_order_proves_nothing_is_read_again_as_records() {
     // the pairwise check: only the dedupe maps can show the keys distinct.
     let d = good_batch();
     let (n, bad) = long_visit(d.path(), |n| n.to_string());
-    let (plain, compact) = read_both(d.path(), 1, &Nothing);
+    let (plain, compact) = read_both(d.path(), 1, &NoKnownKeys);
     assert!(compact.fee_lines.is_none());
     assert_eq!(compact.batch, plain.batch);
     assert_eq!(compact.quarantine, plain.quarantine);
@@ -187,7 +168,7 @@ fn a_fee_table_whose_order_proves_nothing_is_read_again_as_records() {
     let fee = std::fs::read_to_string(d.path().join("fee.csv")).unwrap();
     let first = fee.lines().nth(1).unwrap();
     std::fs::write(d.path().join("fee.csv"), format!("{fee}{first}\n")).unwrap();
-    let (plain, compact) = read_both(d.path(), 0, &Nothing);
+    let (plain, compact) = read_both(d.path(), 0, &NoKnownKeys);
     assert!(compact.fee_lines.is_none());
     assert_eq!(compact.stats[&Table::Fee].duplicates, 1);
     assert_eq!(compact.batch, plain.batch);

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use medfund_contract::schema::Table;
-use medfund_ingest::{read_batch, Ingested, Options, Quarantined};
+use medfund_ingest::{read_batch, Ingested, KnownKeys, Options, Quarantined};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
@@ -53,5 +53,26 @@ pub fn assert_balanced(ing: &Ingested) {
         );
         let q = ing.quarantine.iter().filter(|q| q.table == *t).count() as u64;
         assert_eq!(q, s.quarantined, "{t:?}");
+    }
+}
+
+/// A store that already holds person OLD-P, institution H99999900001, visit OLD-M, settlement
+/// OLD-S and catalog code 003105050010000 from an earlier load.
+pub struct Store;
+impl KnownKeys for Store {
+    fn has_psn(&self, p: &str) -> bool {
+        p == "OLD-P"
+    }
+    fn has_fixmedins(&self, c: &str) -> bool {
+        c == "H99999900001"
+    }
+    fn has_mdtrt(&self, m: &str) -> bool {
+        m == "OLD-M"
+    }
+    fn has_setl(&self, s: &str) -> bool {
+        s == "OLD-S"
+    }
+    fn has_catalog(&self, c: &str) -> bool {
+        c == "003105050010000"
     }
 }
