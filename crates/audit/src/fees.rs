@@ -80,7 +80,9 @@ impl<'a> Fees<'a> {
         }
     }
 
-    /// [`crate::engine::fee_cmp`] of lines `a` and `b`, without building them.
+    /// [`crate::engine::fee_cmp`] of lines `a` and `b`, without building them. Each field is
+    /// read only when the ones before it tie (the visit id of a compact line is a lookup into
+    /// the visit table, and this runs inside a sort).
     pub fn cmp(&self, a: usize, b: usize) -> std::cmp::Ordering {
         self.fee_ocur_time(a)
             .cmp(&self.fee_ocur_time(b))

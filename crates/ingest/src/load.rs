@@ -281,7 +281,8 @@ pub(crate) struct Sink<R> {
     /// Every key so far was distinct, shown by the file order alone (see [`Sink::absorb`]), so
     /// the dedupe maps are not filled yet and `ord_to_row` is empty (ordinal = row).
     by_order: bool,
-    /// Records the file is expected to hold (from its size), to size the maps if they are needed.
+    /// Records the file is expected to hold (from its size), to size the maps if they are needed
+    /// (never when compact).
     expected: usize,
     /// Hold the table as [`FeeLine`]s: each block's records go into `compacted` in compact form
     /// and `rows` keeps copies of the last few, which the next block's order check looks back at
@@ -323,18 +324,11 @@ impl<R: Record> Sink<R> {
     /// keys distinct ([`Sink::fill_maps`]): most extracts never need them.
     pub fn reserve(&mut self, n: usize) {
         if self.compact {
-            self.compacted.reserve(n);
-            let spare = self.compacted.spare_capacity_mut();
-            let n = n.min(spare.len());
-            crate::prefault::prefault(&mut spare[..n]);
-            self.expected = self.kept() + n;
-            return;
+            crate::prefault::reserve_mapped(&mut self.compacted, n);
+        } else {
+            crate::prefault::reserve_mapped(&mut self.rows, n);
+            self.expected = self.rows.len() + n;
         }
-        self.rows.reserve(n);
-        let spare = self.rows.spare_capacity_mut();
-        let n = n.min(spare.len());
-        crate::prefault::prefault(&mut spare[..n]);
-        self.expected = self.rows.len() + n;
     }
 
     /// Adds a block's chunks in file order. `bases[c]` is the 1-based line of chunk `c`'s first
@@ -585,13 +579,7 @@ impl<R: Record> Sink<R> {
 
         let base = self.compacted.len();
         self.compacted.reserve(total);
-        let mut spare = &mut self.compacted.spare_capacity_mut()[..total];
-        let mut slots = Vec::with_capacity(outs.len());
-        for o in &outs {
-            let (head, rest) = spare.split_at_mut(o.rows.len());
-            slots.push(head);
-            spare = rest;
-        }
+        let slots = chunk_slots(&mut self.compacted.spare_capacity_mut()[..total], &outs);
         outs.par_iter_mut().zip(slots).for_each(|(o, slot)| {
             R::compact(&mut o.rows, env.refs, env.batch, slot);
         });
@@ -669,13 +657,7 @@ impl<R: Record> Sink<R> {
     fn keep_all(&mut self, mut outs: Vec<ChunkOut<R>>, total: usize) {
         let base = self.rows.len();
         self.rows.reserve(total);
-        let mut spare = &mut self.rows.spare_capacity_mut()[..total];
-        let mut slots = Vec::with_capacity(outs.len());
-        for o in &outs {
-            let (head, tail) = spare.split_at_mut(o.rows.len());
-            slots.push(head);
-            spare = tail;
-        }
+        let slots = chunk_slots(&mut self.rows.spare_capacity_mut()[..total], &outs);
         outs.par_iter_mut().zip(slots).for_each(|(o, slot)| {
             for (dst, r) in slot.iter_mut().zip(o.rows.drain(..)) {
                 dst.write(r);
@@ -722,6 +704,20 @@ impl<R: Record> Sink<R> {
                 }
             });
     }
+}
+
+/// `spare` cut into one slot per chunk, as long as the chunk's records, in chunk order.
+fn chunk_slots<'s, T, R>(
+    mut spare: &'s mut [std::mem::MaybeUninit<T>],
+    outs: &[ChunkOut<R>],
+) -> Vec<&'s mut [std::mem::MaybeUninit<T>]> {
+    let mut slots = Vec::with_capacity(outs.len());
+    for o in outs {
+        let (head, rest) = spare.split_at_mut(o.rows.len());
+        slots.push(head);
+        spare = rest;
+    }
+    slots
 }
 
 fn line32(l: u64) -> u32 {

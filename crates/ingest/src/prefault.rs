@@ -13,6 +13,14 @@ use std::mem::MaybeUninit;
 /// Below this the faults are cheaper than the system calls.
 const MIN_BYTES: usize = 64 << 20;
 
+/// Reserves room for `n` more elements in `v` and populates its pages.
+pub(crate) fn reserve_mapped<T>(v: &mut Vec<T>, n: usize) {
+    v.reserve(n);
+    let spare = v.spare_capacity_mut();
+    let n = n.min(spare.len());
+    prefault(&mut spare[..n]);
+}
+
 /// Populates the pages under `spare`, split across the thread pool. Contents stay uninitialised;
 /// only the kernel's page tables change.
 pub(crate) fn prefault<T>(spare: &mut [MaybeUninit<T>]) {
