@@ -38,6 +38,15 @@ impl<'a> Fees<'a> {
         }
     }
 
+    /// The batch visit row of a compact line that points at one; lines with the same row share
+    /// their person and institution, so a pass can skip re-reading them.
+    pub fn visit_row(&self, i: usize) -> Option<u32> {
+        match *self {
+            Fees::Rows(_) => None,
+            Fees::Lines(l, _) => (l[i].own_fee().is_none()).then_some(l[i].visit),
+        }
+    }
+
     pub fn fixmedins_code(&self, i: usize) -> &'a str {
         match *self {
             Fees::Rows(r) => &r[i].fixmedins_code,

@@ -115,17 +115,23 @@ pub(crate) fn inventory(
     if pharm.is_empty() {
         return Vec::new();
     }
-    // Lines of one visit share their institution: remember the last answer per block.
+    // Lines of one visit share their institution: remember the last answer per block, and
+    // for compact lines of the same visit row skip even reading the code.
     let pharm_ref = &pharm;
     const BLOCK: usize = 16_384;
     let mut sales: Vec<(u32, &str, i32, i64)> = (0..fees.len().div_ceil(BLOCK))
         .into_par_iter()
         .flat_map_iter(|b| {
             let mut last: (&str, Option<u32>) = ("\u{0}", None);
+            let mut last_visit = None;
             (b * BLOCK..((b + 1) * BLOCK).min(fees.len())).filter_map(move |i| {
-                let code = fees.fixmedins_code(i);
-                if code != last.0 {
-                    last = (code, pharm_ref.get(code).copied());
+                let visit = fees.visit_row(i);
+                if visit.is_none() || visit != last_visit {
+                    let code = fees.fixmedins_code(i);
+                    if code != last.0 {
+                        last = (code, pharm_ref.get(code).copied());
+                    }
+                    last_visit = visit;
                 }
                 let p = last.1?;
                 let m = YearMonth::of(fees.fee_ocur_time(i).date());

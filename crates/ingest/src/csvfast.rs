@@ -1,10 +1,10 @@
 //! The text readers (CSV and JSON Lines): a streaming, parallel, quote-aware parser.
 //!
-//! The file is read in blocks of `8 × threads × 2 MB` (two block buffers, kept from file to
-//! file). Each block is cut after its last complete record; the rest is carried into the next
-//! block. The complete part is split into ~2 MB chunks at record boundaries and the chunks are
-//! parsed on all cores while the next block is read and hashed and the previous block's records
-//! are folded into the table in file order (duplicates resolved there).
+//! The file is mapped ([`crate::mapped`]) and parsed in blocks of `8 × threads × 2 MB`. Each
+//! block ends after its last complete record. The block is split into ~2 MB chunks at record
+//! boundaries and the chunks are parsed on all cores while the next block is mapped in, hashed
+//! and scanned for quotes, and the previous block's records are folded into the table in file
+//! order (duplicates resolved there).
 //!
 //! Record boundaries: when a block holds no `"` at all, every `\n` ends a record. Otherwise a `\n`
 //! ends a record when the number of `"` since the block start is even — exact for RFC 4180, where
@@ -14,13 +14,14 @@
 
 use crate::fields::{Layout, Problem, Row};
 use crate::load::{ChunkOut, Env, FileError, Pool, Sink, Span};
+use crate::mapped::Text;
 use crate::tables::Record;
 use crate::{jsonl, BatchError, Format, SourceFile};
 use memchr::{memchr, memchr2, memchr2_iter, memchr_iter, memrchr};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::io::{self, Read};
+use std::io;
 use std::ops::Range;
 use std::path::Path;
 
@@ -39,47 +40,6 @@ fn io_err(path: &Path) -> impl Fn(io::Error) -> BatchError + '_ {
         path: path.to_path_buf(),
         source: e,
     }
-}
-
-/// Block buffers kept from one file to the next: each is tens of MB, and fresh memory costs a
-/// page fault per 4 KiB on first touch, more than reading the bytes into it.
-static BLOCKS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
-
-/// An empty buffer with room for `cap` bytes, reusing one an earlier file gave back.
-fn take_block(cap: usize) -> Vec<u8> {
-    let mut v = BLOCKS
-        .lock()
-        .ok()
-        .and_then(|mut p| p.pop())
-        .unwrap_or_default();
-    v.clear();
-    v.reserve(cap);
-    v
-}
-
-/// Gives a block buffer back for the next file (three are kept: the block being absorbed, the
-/// one being parsed and the one being read).
-fn give_block(v: Vec<u8>) {
-    if let Ok(mut p) = BLOCKS.lock() {
-        if p.len() < 3 {
-            p.push(v);
-        }
-    }
-}
-
-/// Appends up to `n` bytes from `src` to `buf`, hashing them; returns whether the end was reached.
-fn fill(
-    src: &mut impl Read,
-    buf: &mut Vec<u8>,
-    n: usize,
-    sha: &mut Option<Sha256>,
-) -> io::Result<bool> {
-    let before = buf.len();
-    let got = src.by_ref().take(n as u64).read_to_end(buf)?;
-    if let Some(s) = sha {
-        s.update(&buf[before..]);
-    }
-    Ok(got < n)
 }
 
 fn count_quotes(b: &[u8]) -> usize {
@@ -118,6 +78,27 @@ fn last_boundary(b: &[u8], quotes: bool) -> Option<usize> {
         end = prev;
     }
     Some(end + 1)
+}
+
+/// Where the block starting at `rest[0]` (a record start) ends, given its first `lim` bytes and
+/// whether they hold a quote: after the last complete record in them, or after the record that
+/// runs past them when none ends inside. Returns the end and whether the block holds a quote.
+fn block_end(
+    rest: &[u8],
+    lim: usize,
+    quotes: bool,
+    has_quotes: impl Fn(&[u8]) -> bool,
+) -> (usize, bool) {
+    if lim >= rest.len() {
+        return (rest.len(), quotes);
+    }
+    match last_boundary(&rest[..lim], quotes) {
+        Some(c) if c > 0 => (c, quotes),
+        _ => {
+            let c = next_boundary(rest, 0, lim, true).unwrap_or(rest.len());
+            (c, has_quotes(&rest[..c]))
+        }
+    }
 }
 
 /// Splits `b` into ~`target`-byte ranges at record boundaries.
@@ -567,18 +548,9 @@ pub(crate) fn read_text<R: Record>(
                 detected: "未知编码（既非 UTF-8 也非 GBK/GB18030）/ unknown (neither UTF-8 nor GBK/GB18030)".into(),
             }));
         };
-        let text = text.into_owned();
+        let text = Text::Owned(text.into_owned().into_bytes());
         drop(data);
-        let len = text.len() as u64;
-        let mut none = None;
-        stream(
-            env,
-            format,
-            sink,
-            io::Cursor::new(text.into_bytes()),
-            &mut none,
-            len,
-        )?;
+        stream(env, format, sink, &text, &mut None)?;
         return Ok(SourceFile {
             table: env.table,
             path: path.to_path_buf(),
@@ -588,9 +560,9 @@ pub(crate) fn read_text<R: Record>(
             sha256: sha,
         });
     }
-    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    let text = Text::open(path).map_err(io_err(path))?;
     let mut sha = env.digests.then(Sha256::new);
-    let bom = stream(env, format, sink, file, &mut sha, bytes)?;
+    let bom = stream(env, format, sink, &text, &mut sha)?;
     let sha = sha.map(|s| hex(&s.finalize())).unwrap_or_default();
     Ok(SourceFile {
         table: env.table,
@@ -602,50 +574,73 @@ pub(crate) fn read_text<R: Record>(
     })
 }
 
-/// A block's parsed chunks waiting to be absorbed, and where they came from in its text.
+/// A block's parsed chunks waiting to be absorbed, and where they came from in the file.
 struct Pending<R> {
     outs: Vec<ChunkOut<R>>,
     /// 1-based line of each chunk's first line.
     bases: Vec<u64>,
-    /// Each chunk's range in the block's text after `pos`.
+    /// Each chunk's range in the file's text after `pos`.
     ranges: Vec<Range<usize>>,
-    /// Where the block's records start in its buffer (after a header or a byte-order mark).
+    /// Where the block starts in the file's text.
     pos: usize,
 }
 
-/// Absorbs a block's chunks into the table; `text` is the buffer the block was parsed from.
-fn absorb_pending<R: Record>(sink: &mut Sink<R>, env: &Env, p: Pending<R>, text: &[u8]) {
+impl<R> Pending<R> {
+    /// The block's bytes in the file's text.
+    fn span(&self) -> Range<usize> {
+        self.pos..self.pos + self.ranges.last().map_or(0, |r| r.end)
+    }
+}
+
+/// Absorbs a block's chunks into the table; `text` is the file's text, then drops the block's
+/// pages from the address space (the absorbed records no longer point into them).
+fn absorb_pending<R: Record>(sink: &mut Sink<R>, env: &Env, p: Pending<R>, text: &Text) {
     let t = std::time::Instant::now();
-    let data = &text[p.pos..];
+    let span = p.span();
+    let data = &text.bytes()[p.pos..];
     let ranges = &p.ranges;
     sink.absorb(p.outs, env, &p.bases, &|c: usize, s: Span| {
         String::from_utf8_lossy(&data[ranges[c].start + s.start..ranges[c].start + s.end])
             .into_owned()
     });
+    text.release(span);
     T_ABSORB.fetch_add(
         t.elapsed().as_micros() as u64,
         std::sync::atomic::Ordering::Relaxed,
     );
 }
 
-/// The block loop. Returns whether a UTF-8 byte-order mark was skipped.
-fn stream<R: Record, S: Read + Send>(
+/// Maps in and hashes the file's bytes from `*ahead` to `to`, in file order, one block ahead of
+/// the parse.
+fn prepare(text: &Text, sha: &mut Option<Sha256>, ahead: &mut usize, to: usize) {
+    if to <= *ahead {
+        return;
+    }
+    text.populate(*ahead..to);
+    if let Some(s) = sha {
+        s.update(&text.bytes()[*ahead..to]);
+    }
+    *ahead = to;
+}
+
+/// The block loop over a file's text. Returns whether a UTF-8 byte-order mark was skipped.
+fn stream<R: Record>(
     env: &Env,
     format: Format,
     sink: &mut Sink<R>,
-    mut src: S,
+    text: &Text,
     sha: &mut Option<Sha256>,
-    total: u64,
 ) -> Result<bool, FileError> {
     let path = env.file;
+    let all = text.bytes();
     let block = CHUNK * rayon::current_num_threads().max(1) * 8;
-    let mut buf = take_block(block + CHUNK);
-    let mut eof = fill(&mut src, &mut buf, block, sha).map_err(io_err(path))?;
+    let mut ahead = 0;
+    prepare(text, sha, &mut ahead, block.min(all.len()));
     let mut pos = 0;
-    let bom = buf.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let bom = all.starts_with(&[0xEF, 0xBB, 0xBF]);
     if bom {
         pos = 3;
-    } else if buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]) {
+    } else if all.starts_with(&[0xFF, 0xFE]) || all.starts_with(&[0xFE, 0xFF]) {
         return Err(FileError::Fatal(BatchError::Encoding {
             path: path.to_path_buf(),
             detected: "UTF-16".into(),
@@ -655,20 +650,12 @@ fn stream<R: Record, S: Read + Send>(
     let spec = env.table.spec();
     let mut line_base: u64 = 1;
     let (layout, ncols) = if format == Format::Csv {
-        let end = loop {
-            match next_boundary(&buf[pos..], 0, 0, true) {
-                Some(e) => break e,
-                None if !eof => {
-                    eof = fill(&mut src, &mut buf, block, sha).map_err(io_err(path))?;
-                }
-                None => break buf.len() - pos,
-            }
-        };
+        let end = next_boundary(&all[pos..], 0, 0, true).unwrap_or(all.len() - pos);
         if end == 0 {
             // An empty file: no header, no rows.
             return Ok(bom);
         }
-        let Ok(head) = std::str::from_utf8(&buf[pos..pos + end]) else {
+        let Ok(head) = std::str::from_utf8(&all[pos..pos + end]) else {
             return Err(FileError::NotUtf8);
         };
         let mut names = Vec::new();
@@ -682,7 +669,7 @@ fn stream<R: Record, S: Read + Send>(
             })
         })?;
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        line_base += memchr_iter(b'\n', &buf[pos..pos + end]).count() as u64;
+        line_base += memchr_iter(b'\n', &all[pos..pos + end]).count() as u64;
         pos += end;
         (Layout::from_names(spec, &names, &[]), names.len())
     } else {
@@ -695,62 +682,43 @@ fn stream<R: Record, S: Read + Send>(
 
     // Reserve the table once from the first block's record density, so the record vector is not
     // copied while it grows to millions of rows.
-    let sample = &buf[pos..];
+    let sample = &all[pos..(pos + block).min(all.len())];
     if !sample.is_empty() {
         let recs = memchr_iter(b'\n', sample).count().max(1) as u64;
-        let est = total.saturating_mul(recs) / sample.len() as u64;
+        let est = (all.len() as u64).saturating_mul(recs) / sample.len() as u64;
         sink.reserve((est + est / 50 + 16).min(1 << 31) as usize);
     }
 
-    let mut next = take_block(block + CHUNK);
-    // The previous block's text, kept while its chunks are absorbed.
-    let mut prev = take_block(block + CHUNK);
     let has_quotes = |b: &[u8]| format == Format::Csv && memchr(b'"', b).is_some();
-    // Whether `buf[pos..]` holds a `"`, when already known: the scan of the next block runs in
-    // the reading job, beside the parse, instead of holding both cores up before it.
+    // Whether the next block holds a `"`, when already known: that scan runs in the job that
+    // maps the next block in, beside the parse, instead of holding both cores up before it.
     let mut quotes_ahead: Option<bool> = None;
     // The previous block's parsed chunks. They are absorbed while this block is parsed, so that
     // the absorb's serial steps and the parse's last chunks fill each other's idle core.
     let mut pending: Option<Pending<R>> = None;
     let pool = sink.pool.clone();
-    loop {
-        let data = &buf[pos..];
-        if data.is_empty() && eof {
-            break;
-        }
-        let quotes = quotes_ahead.take().unwrap_or_else(|| has_quotes(data));
-        let cut = if eof {
-            Some(data.len())
-        } else {
-            last_boundary(data, quotes)
-        };
-        let Some(cut) = cut.filter(|&c| c > 0) else {
-            // No complete record yet: read more behind it.
-            buf.drain(..pos);
-            pos = 0;
-            eof = fill(&mut src, &mut buf, block, sha).map_err(io_err(path))?;
-            continue;
-        };
-        let ranges = split_chunks(&data[..cut], CHUNK, quotes);
-        next.clear();
-        next.extend_from_slice(&data[cut..]);
+    while pos < all.len() {
+        let rest = &all[pos..];
+        let lim = block.min(rest.len());
+        let quotes = quotes_ahead
+            .take()
+            .unwrap_or_else(|| has_quotes(&rest[..lim]));
+        let (cut, quotes) = block_end(rest, lim, quotes, has_quotes);
+        let data = &rest[..cut];
+        let ranges = split_chunks(data, CHUNK, quotes);
+        let next = (pos + cut)..(pos + cut + block).min(all.len());
         let t_parse = std::time::Instant::now();
-        let prev_text = &prev[..];
-        let ((), (read, outs)) = rayon::join(
+        let ((), (quotes_next, outs)) = rayon::join(
             || {
                 if let Some(p) = pending.take() {
-                    absorb_pending(sink, env, p, prev_text);
+                    absorb_pending(sink, env, p, text);
                 }
             },
             || {
                 rayon::join(
                     || {
-                        let read = if eof {
-                            Ok(true)
-                        } else {
-                            fill(&mut src, &mut next, block, sha)
-                        };
-                        read.map(|eof| (eof, has_quotes(&next)))
+                        prepare(text, sha, &mut ahead, next.end);
+                        has_quotes(&all[next.clone()])
                     },
                     || {
                         ranges
@@ -776,7 +744,7 @@ fn stream<R: Record, S: Read + Send>(
         );
         if sink.compact_failed {
             // The table is read again as records (see `Sink::compact_failed`).
-            break;
+            return Ok(bom);
         }
         let mut outs_ok = Vec::with_capacity(outs.len());
         let mut bases = Vec::with_capacity(outs.len());
@@ -796,21 +764,14 @@ fn stream<R: Record, S: Read + Send>(
             ranges,
             pos,
         });
-        let quotes_next;
-        (eof, quotes_next) = read.map_err(io_err(path))?;
         quotes_ahead = Some(quotes_next);
-        // This block's text becomes `prev` (its chunks are absorbed next time round), the block
-        // just read becomes `buf`, and the old `prev` is the next buffer to fill.
-        std::mem::swap(&mut prev, &mut buf);
-        std::mem::swap(&mut buf, &mut next);
-        pos = 0;
+        pos += cut;
     }
     if let Some(p) = pending.take() {
-        absorb_pending(sink, env, p, &prev);
+        absorb_pending(sink, env, p, text);
     }
-    give_block(prev);
-    give_block(buf);
-    give_block(next);
+    // Bytes the blocks did not cover (a header longer than a block) are hashed all the same.
+    prepare(text, sha, &mut ahead, all.len());
     Ok(bom)
 }
 
@@ -849,6 +810,26 @@ mod tests {
         assert_eq!(next_boundary(b, 6, 7, true), Some(14));
         assert_eq!(split_chunks(b, 4, true), vec![0..6, 6..14, 14..25]);
         assert_eq!(split_chunks(b, 4, false), vec![0..6, 6..11, 11..18, 18..25]);
+    }
+
+    #[test]
+    fn blocks_end_after_their_last_complete_record() {
+        let q = |b: &[u8]| b.contains(&b'"');
+        let b = b"a,1\nb,2\nc,3\n";
+        // The whole rest fits: the block is all of it.
+        assert_eq!(block_end(b, 12, false, q), (12, false));
+        assert_eq!(block_end(b, 50, false, q), (12, false));
+        // Cut inside the third record: the block ends after the second.
+        assert_eq!(block_end(b, 10, false, q), (8, false));
+        // A record longer than the block is taken whole.
+        assert_eq!(block_end(b, 2, false, q), (4, false));
+        // A quoted line break is not a record end, even when the quote lies past the limit.
+        let b = b"a,\"x\ny\"\nb,2\n";
+        assert_eq!(block_end(b, 3, true, q), (8, true));
+        assert_eq!(block_end(b, 10, true, q), (8, true));
+        assert_eq!(block_end(b, 2, false, q), (8, true));
+        // No record end at all: the block runs to the end of the text.
+        assert_eq!(block_end(b"a,\"open\nstill", 4, true, q), (13, true));
     }
 
     #[test]

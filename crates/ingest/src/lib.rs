@@ -25,6 +25,7 @@ mod fields;
 mod jsonl;
 mod keys;
 mod load;
+mod mapped;
 mod pq;
 mod prefault;
 mod tables;
