@@ -83,16 +83,50 @@ impl KeyIndex {
     /// Indexes `key(&rows[i])` → `i`, for rows of any type. When a key repeats, the first row
     /// wins.
     pub fn build_by<T: Sync>(rows: &[T], key: impl Fn(&T) -> &str + Sync) -> KeyIndex {
+        Self::build_inner(rows, key, false)
+    }
+
+    /// [`KeyIndex::build_by`] for rows whose keys are already known to be distinct (a table
+    /// after ingestion's dedupe): no key is compared while the index is built. With repeated
+    /// keys, which of their rows a lookup finds is unspecified.
+    pub(crate) fn build_distinct_by<T: Sync>(
+        rows: &[T],
+        key: impl Fn(&T) -> &str + Sync,
+    ) -> KeyIndex {
+        Self::build_inner(rows, key, true)
+    }
+
+    fn build_inner<T: Sync>(
+        rows: &[T],
+        key: impl Fn(&T) -> &str + Sync,
+        distinct: bool,
+    ) -> KeyIndex {
         let hasher = hasher();
-        let (hashes, mut keys): (Vec<u64>, Vec<Code>) = rows
-            .par_iter()
-            .map(|r| {
-                let k = key(r);
-                (hasher.hash_one(k), Code::from(k))
-            })
-            .unzip();
+        // Written in place, chunk by chunk: an `unzip` would gather per-thread lists and copy
+        // them again, into fresh memory, for millions of keys.
+        let mut hashes: Vec<u64> = Vec::with_capacity(rows.len());
+        let mut keys: Vec<Code> = Vec::with_capacity(rows.len());
+        const BLOCK: usize = 16_384;
+        hashes.spare_capacity_mut()[..rows.len()]
+            .par_chunks_mut(BLOCK)
+            .zip(keys.spare_capacity_mut()[..rows.len()].par_chunks_mut(BLOCK))
+            .zip(rows.par_chunks(BLOCK))
+            .for_each(|((h, k), rs)| {
+                for ((h, k), r) in h.iter_mut().zip(k.iter_mut()).zip(rs) {
+                    let key = key(r);
+                    h.write(hasher.hash_one(key));
+                    k.write(Code::from(key));
+                }
+            });
+        // SAFETY: every slot below `rows.len()` was written just above (the chunks of both
+        // spare areas pair up with the chunks of `rows`, which cover it exactly).
+        unsafe {
+            hashes.set_len(rows.len());
+            keys.set_len(rows.len());
+        }
         // Counting sort of the rows by shard, keeping row order inside a shard so that the
-        // first row of a repeated key is met first.
+        // first row of a repeated key is met first. Each entry carries its hash, so a shard
+        // reads its entries in order instead of jumping about the hash vector.
         let mut start = [0usize; SHARDS + 1];
         for &h in &hashes {
             start[shard_of(h) + 1] += 1;
@@ -101,12 +135,13 @@ impl KeyIndex {
             start[s + 1] += start[s];
         }
         let mut pos = start;
-        let mut members = vec![0u32; rows.len()];
+        let mut members = vec![(0u64, 0u32); rows.len()];
         for (i, &h) in hashes.iter().enumerate() {
             let s = shard_of(h);
-            members[pos[s]] = i as u32;
+            members[pos[s]] = (h, i as u32);
             pos[s] += 1;
         }
+        drop(hashes);
         let keys_ref = &keys;
         let built: Vec<(HashTable<u32>, Vec<u32>)> = (0..SHARDS)
             .into_par_iter()
@@ -114,13 +149,18 @@ impl KeyIndex {
                 let own = &members[start[s]..start[s + 1]];
                 let mut t = HashTable::with_capacity(own.len());
                 let mut shadowed = Vec::new();
-                for &i in own {
+                // The table never grows past its capacity, so the rehash callback never runs.
+                let rehash = |_: &u32| -> u64 { unreachable!("sized for every entry") };
+                for &(h, i) in own {
+                    if distinct {
+                        t.insert_unique(h, i, rehash);
+                        continue;
+                    }
                     let k = keys_ref[i as usize].as_str();
-                    let h = hashes[i as usize];
                     if t.find(h, |&r: &u32| keys_ref[r as usize] == k).is_some() {
                         shadowed.push(i);
                     } else {
-                        t.insert_unique(h, i, |&r: &u32| hashes[r as usize]);
+                        t.insert_unique(h, i, rehash);
                     }
                 }
                 (t, shadowed)

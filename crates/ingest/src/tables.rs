@@ -206,7 +206,7 @@ impl Record for Fixmedins {
     }
     keyed!(fixmedins_code);
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
-        refs.fixmedins = KeySet::build_by(&rows, |r| &r.fixmedins_code);
+        refs.fixmedins = KeySet::build_distinct_by(&rows, |r| &r.fixmedins_code);
         b.fixmedins = rows;
     }
 }
@@ -224,7 +224,7 @@ impl Record for Psn {
     }
     keyed!(psn_no);
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
-        refs.psn = KeySet::build_by(&rows, |r| &r.psn_no);
+        refs.psn = KeySet::build_distinct_by(&rows, |r| &r.psn_no);
         b.psn = rows;
     }
 }
@@ -249,7 +249,7 @@ impl Record for Pract {
         )
     }
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
-        refs.pract = KeySet::build_by(&rows, |r| &r.pract_code);
+        refs.pract = KeySet::build_distinct_by(&rows, |r| &r.pract_code);
         b.pract = rows;
     }
 }
@@ -301,7 +301,7 @@ impl Record for CatalogEntry {
     }
     keyed!(med_list_codg);
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
-        refs.catalog = KeySet::build_by(&rows, |r| &r.med_list_codg);
+        refs.catalog = KeySet::build_distinct_by(&rows, |r| &r.med_list_codg);
         b.catalog = rows;
     }
 }
@@ -337,7 +337,7 @@ impl Record for Mdtrt {
         )
     }
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
-        refs.mdtrt = KeySet::build_by(&rows, |r| &r.mdtrt_id);
+        refs.mdtrt = KeySet::build_distinct_by(&rows, |r| &r.mdtrt_id);
         b.mdtrt = rows;
     }
 }
@@ -388,7 +388,7 @@ impl Record for Setl {
         refs.need(RefKind::Mdtrt, "mdtrt_id", &self.mdtrt_id, c)
     }
     fn store(rows: Vec<Self>, b: &mut Batch, refs: &mut Refs) {
-        refs.setl = KeySet::build_by(&rows, |r| &r.setl_id);
+        refs.setl = KeySet::build_distinct_by(&rows, |r| &r.setl_id);
         b.setl = rows;
     }
 }
