@@ -10,6 +10,7 @@ use crate::know::{self, Knowledge};
 use crate::rules::{IdentityForm, PairPeriod, Rule, Template};
 use ahash::{AHashMap, AHashSet};
 use chrono::NaiveDate;
+use rayon::slice::ParallelSliceMut;
 use medfund_contract::records::{
     CatalogEntry, Fee, Fixmedins, Gender, Idv, Mdtrt, MedTypeLimit, Psn, Rx, Setl,
 };
@@ -59,6 +60,38 @@ pub(crate) trait RxBook: Sync {
 impl RxBook for AHashMap<&str, Vec<&Rx>> {
     fn lines(&self, hi_rxno: &str) -> &[&Rx] {
         self.get(hi_rxno).map(|v| v.as_slice()).unwrap_or(&[])
+    }
+}
+
+/// A batch's prescription lines grouped by prescription number, in file order within a number:
+/// one sorted vector and a map to ranges of it, rather than a vector per prescription (hundreds
+/// of thousands of small allocations for a city's month).
+pub(crate) struct RxIndex<'a> {
+    rows: Vec<&'a Rx>,
+    at: AHashMap<&'a str, (u32, u32)>,
+}
+
+impl<'a> RxIndex<'a> {
+    pub fn new(rx: &'a [Rx]) -> Self {
+        let mut rows: Vec<&Rx> = rx.iter().collect();
+        // Stable: lines of one prescription keep their file order.
+        rows.par_sort_by(|a, b| a.hi_rxno.cmp(&b.hi_rxno));
+        let mut at = AHashMap::new();
+        let mut s = 0;
+        for g in rows.chunk_by(|a, b| a.hi_rxno == b.hi_rxno) {
+            at.insert(g[0].hi_rxno.as_str(), (s as u32, (s + g.len()) as u32));
+            s += g.len();
+        }
+        RxIndex { rows, at }
+    }
+}
+
+impl RxBook for RxIndex<'_> {
+    fn lines(&self, hi_rxno: &str) -> &[&Rx] {
+        match self.at.get(hi_rxno) {
+            Some(&(s, e)) => &self.rows[s as usize..e as usize],
+            None => &[],
+        }
     }
 }
 

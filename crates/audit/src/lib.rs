@@ -38,7 +38,7 @@ use ahash::AHashMap;
 use engine::{Case, Line, Visit};
 use fees::Fees;
 use know::Knowledge;
-use medfund_contract::records::{CatalogEntry, Rx};
+use medfund_contract::records::CatalogEntry;
 use medfund_contract::{Batch, Category, Fen, Finding};
 use medfund_ingest::{BatchKeys, FeeLine, KeyIndex};
 use rayon::prelude::*;
@@ -278,26 +278,36 @@ fn audit_fees(
 
     phase("index lines");
     let visit_of = |k: &str, hint: u32| visit_ix.get_near(k, hint);
-    let diag_visit = lookup_runs(&batch.diag, |d| d.mdtrt_id.as_str(), visit_of);
-    let setl_visit = lookup_runs(&batch.setl, |s| s.mdtrt_id.as_str(), visit_of);
-    let idv_person = lookup_runs(&batch.idv, |i| i.psn_no.as_str(), person_of);
-    let ((visit_start, visit_lines), (person_start, person_visits)) = rayon::join(
-        || group(batch.mdtrt.len(), &fee_visit),
-        || group(n_persons, &visit_person),
-    );
-    let ((diag_start, diag_rows), ((setl_start, setl_rows), (idv_start, idv_rows))) = rayon::join(
-        || group(batch.mdtrt.len(), &diag_visit),
+    // The prescription index is built on one core while the other groups the tables.
+    let (rx, groups) = rayon::join(
+        || engine::RxIndex::new(&batch.rx),
         || {
-            rayon::join(
-                || group(batch.mdtrt.len(), &setl_visit),
-                || group(n_persons, &idv_person),
-            )
+            let diag_visit = lookup_runs(&batch.diag, |d| d.mdtrt_id.as_str(), visit_of);
+            let setl_visit = lookup_runs(&batch.setl, |s| s.mdtrt_id.as_str(), visit_of);
+            let idv_person = lookup_runs(&batch.idv, |i| i.psn_no.as_str(), person_of);
+            let (visits, persons) = rayon::join(
+                || group(batch.mdtrt.len(), &fee_visit),
+                || group(n_persons, &visit_person),
+            );
+            let (diags, (setls, idvs)) = rayon::join(
+                || group(batch.mdtrt.len(), &diag_visit),
+                || {
+                    rayon::join(
+                        || group(batch.mdtrt.len(), &setl_visit),
+                        || group(n_persons, &idv_person),
+                    )
+                },
+            );
+            (visits, persons, diags, setls, idvs)
         },
     );
-    let mut rx: AHashMap<&str, Vec<&Rx>> = AHashMap::new();
-    for r in &batch.rx {
-        rx.entry(r.hi_rxno.as_str()).or_default().push(r);
-    }
+    let (
+        (visit_start, visit_lines),
+        (person_start, person_visits),
+        (diag_start, diag_rows),
+        (setl_start, setl_rows),
+        (idv_start, idv_rows),
+    ) = groups;
 
     phase("group");
     let person = |p: usize| -> Vec<Finding> {
