@@ -10,12 +10,12 @@ use crate::know::{self, Knowledge};
 use crate::rules::{IdentityForm, PairPeriod, Rule, Template};
 use ahash::{AHashMap, AHashSet};
 use chrono::NaiveDate;
-use rayon::slice::ParallelSliceMut;
 use medfund_contract::records::{
     CatalogEntry, Fee, Fixmedins, Gender, Idv, Mdtrt, MedTypeLimit, Psn, Rx, Setl,
 };
 use medfund_contract::time::{age_on, format_datetime};
 use medfund_contract::{Code, Fen, Finding, Price, Qty};
+use rayon::slice::ParallelSliceMut;
 use serde_json::json;
 use std::cmp::Ordering;
 
@@ -389,6 +389,16 @@ fn suspension(k: &Knowledge, c: &Case, v: &Visit, l: &Line, out: &mut Vec<Findin
 // ---------------------------------------------------------------------------------------------
 // Visit passes
 
+/// Whether two lines bill the same item: by catalog row when both have one (a code has one row),
+/// by code otherwise.
+#[inline]
+fn same_item(a: &Line, b: &Line) -> bool {
+    match (a.cat, b.cat) {
+        (Some(_), Some(_)) => a.ci == b.ci,
+        _ => a.f.med_list_codg == b.f.med_list_codg,
+    }
+}
+
 fn duplicates(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding>) {
     if v.lines.len() < 2 {
         return;
@@ -412,10 +422,7 @@ fn duplicates(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding>) {
                     continue;
                 }
                 let first = ls[s..j].iter().find(|o| {
-                    o.f.cnt.0 > 0
-                        && o.f.med_list_codg == l.f.med_list_codg
-                        && o.f.pric == l.f.pric
-                        && code_ok(r, o)
+                    o.f.cnt.0 > 0 && o.f.pric == l.f.pric && same_item(o, l) && code_ok(r, o)
                 });
                 let Some(o) = first else { continue };
                 let amt = l.f.det_item_fee_sumamt;

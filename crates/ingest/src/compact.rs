@@ -158,10 +158,11 @@ impl FeeLine {
 }
 
 /// Writes the [`FeeLine`] of each parsed fee record into the slot beside it, against the batch
-/// read so far. The lists and prescription numbers are moved out of `rows`, which go back to
-/// the chunk pool next.
+/// read so far, and empties `rows` (which go back to the chunk pool next). Each record is
+/// dropped as soon as its line is written, while it is still in cache: dropped later with the
+/// whole chunk, the records had to be fetched from memory again.
 pub(crate) fn compact_fees(
-    rows: &mut [Fee],
+    rows: &mut Vec<Fee>,
     refs: &Refs,
     b: &Batch,
     out: &mut [std::mem::MaybeUninit<FeeLine>],
@@ -170,7 +171,7 @@ pub(crate) fn compact_fees(
     // Previous rows of the visit, settlement and doctor.
     let mut hint = [0u32; 3];
     let mut items = ItemCache::new();
-    for (d, f) in out.iter_mut().zip(rows) {
+    for (d, f) in out.iter_mut().zip(rows.drain(..)) {
         d.write(compact_one(f, refs, b, &mut hint, &mut items));
     }
 }
@@ -220,7 +221,7 @@ impl ItemCache {
 }
 
 fn compact_one(
-    f: &mut Fee,
+    mut f: Fee,
     refs: &Refs,
     b: &Batch,
     hint: &mut [u32; 3],
@@ -248,7 +249,7 @@ fn compact_one(
         _ => false,
     };
     if !regular {
-        return FeeLine::own(f.clone());
+        return FeeLine::own(f);
     }
     let rest = (f.hi_rxno.is_some() || !f.drug_trac_codg.is_empty()).then(|| {
         Box::new(FeeRest {

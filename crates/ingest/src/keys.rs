@@ -251,6 +251,13 @@ mod tests {
         assert_eq!(ix.get("K5"), Some(5));
         assert_eq!(ix.get("K40000"), None);
         assert!(KeyIndex::default().is_empty());
+        // The same keys without repeats, built as known distinct: the same answers.
+        let distinct = KeyIndex::build_distinct_by(&keys[..40_000], |k| k.as_str());
+        assert_eq!(distinct.len(), 40_000);
+        assert_eq!(distinct.get("K39999"), Some(39_999));
+        assert_eq!(distinct.get_near("K6", 5), Some(6));
+        assert_eq!(distinct.get("K40000"), None);
+        assert!(KeyIndex::build_distinct_by(&[] as &[&str], |k| k).is_empty());
         assert_eq!(KeyIndex::default().get("K5"), None);
     }
 }

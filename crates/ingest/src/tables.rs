@@ -141,9 +141,9 @@ pub(crate) trait Record: Sized + Clone + Send + Sync + PartialEq {
     /// Whether the table can be held as [`crate::FeeLine`]s (fee only).
     const COMPACTS: bool = false;
     /// Writes the compact form of `rows` into `out` (one slot each; see [`crate::compact`]),
-    /// moving lists out of `rows`; only called when [`Record::COMPACTS`].
+    /// emptying `rows`; only called when [`Record::COMPACTS`].
     fn compact(
-        rows: &mut [Self],
+        rows: &mut Vec<Self>,
         refs: &Refs,
         b: &Batch,
         out: &mut [std::mem::MaybeUninit<crate::FeeLine>],
@@ -455,7 +455,7 @@ impl Record for Fee {
     }
     const COMPACTS: bool = true;
     fn compact(
-        rows: &mut [Self],
+        rows: &mut Vec<Self>,
         refs: &Refs,
         b: &Batch,
         out: &mut [std::mem::MaybeUninit<crate::FeeLine>],
