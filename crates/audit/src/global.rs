@@ -96,6 +96,7 @@ type Key<'a> = (&'a str, &'a str, YearMonth);
 pub(crate) fn inventory(
     k: &Knowledge,
     fees: Fees,
+    fee_ci: &[u32],
     purc: &[InvPurc],
     stock: &[InvStock],
 ) -> Vec<Finding> {
@@ -115,36 +116,77 @@ pub(crate) fn inventory(
     if pharm.is_empty() {
         return Vec::new();
     }
-    // Lines of one visit share their institution: remember the last answer per block, and
-    // for compact lines of the same visit row skip even reading the code.
+    // Compact lines point at their visit's row: the pharmacy of every visit row is found once,
+    // in one pass over the visits, instead of once per line.
     let pharm_ref = &pharm;
+    const NONE: u32 = u32::MAX;
     const BLOCK: usize = 16_384;
-    let mut sales: Vec<(u32, &str, i32, i64)> = (0..fees.len().div_ceil(BLOCK))
+    let visit_pharm: Vec<u32> = match fees {
+        Fees::Rows(_) => Vec::new(),
+        Fees::Lines(_, b) => b
+            .mdtrt
+            .par_chunks(BLOCK)
+            .flat_map_iter(|ms| {
+                let mut last: (&str, u32) = ("\u{0}", NONE);
+                ms.iter().map(move |m| {
+                    if m.fixmedins_code != last.0 {
+                        last = (
+                            m.fixmedins_code.as_str(),
+                            pharm_ref
+                                .get(m.fixmedins_code.as_str())
+                                .copied()
+                                .unwrap_or(NONE),
+                        );
+                    }
+                    last.1
+                })
+            })
+            .collect(),
+    };
+    // (pharmacy, month, catalog index, line, units). Lines of one visit share their institution:
+    // other lines remember the last answer per block.
+    let (visit_pharm, fee_ci) = (&visit_pharm, fee_ci);
+    let mut sales: Vec<(u32, i32, u32, u32, i64)> = (0..fees.len().div_ceil(BLOCK))
         .into_par_iter()
         .flat_map_iter(|b| {
-            let mut last: (&str, Option<u32>) = ("\u{0}", None);
-            let mut last_visit = None;
+            let mut last: (&str, u32) = ("\u{0}", NONE);
             (b * BLOCK..((b + 1) * BLOCK).min(fees.len())).filter_map(move |i| {
-                let visit = fees.visit_row(i);
-                if visit.is_none() || visit != last_visit {
-                    let code = fees.fixmedins_code(i);
-                    if code != last.0 {
-                        last = (code, pharm_ref.get(code).copied());
+                let p = match fees.visit_row(i) {
+                    Some(v) => visit_pharm[v as usize],
+                    None => {
+                        let code = fees.fixmedins_code(i);
+                        if code != last.0 {
+                            last = (code, pharm_ref.get(code).copied().unwrap_or(NONE));
+                        }
+                        last.1
                     }
-                    last_visit = visit;
+                };
+                if p == NONE {
+                    return None;
                 }
-                let p = last.1?;
                 let m = YearMonth::of(fees.fee_ocur_time(i).date());
                 Some((
                     p,
-                    fees.med_list_codg(i),
                     m.year * 12 + m.month as i32,
+                    fee_ci[i],
+                    i as u32,
                     fees.cnt(i).0,
                 ))
             })
         })
         .collect();
-    sales.par_sort_unstable_by(|a, b| (a.0, a.2, a.1).cmp(&(b.0, b.2, b.1)));
+    // By pharmacy, month and drug: a drug is its catalog index, or its code when the catalog
+    // lacks it (only then are codes compared).
+    sales.par_sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| {
+            if a.2 == NONE {
+                fees.med_list_codg(a.3 as usize)
+                    .cmp(fees.med_list_codg(b.3 as usize))
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+    });
     let code_of: Vec<&str> = {
         let mut v = vec![""; pharm.len()];
         for (c, i) in &pharm {
@@ -153,15 +195,20 @@ pub(crate) fn inventory(
         v
     };
     let mut sold: AHashMap<Key, Qty> = AHashMap::new();
-    for g in sales.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2 == b.2) {
-        let (p, code, m, _) = g[0];
+    let same_drug = |a: &(u32, i32, u32, u32, i64), b: &(u32, i32, u32, u32, i64)| {
+        a.2 == b.2
+            && (a.2 != NONE || fees.med_list_codg(a.3 as usize) == fees.med_list_codg(b.3 as usize))
+    };
+    for g in sales.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1 && same_drug(a, b)) {
+        let (p, m, _, first, _) = g[0];
+        let code = fees.med_list_codg(first as usize);
         let ym = YearMonth {
             year: (m - 1).div_euclid(12),
             month: ((m - 1).rem_euclid(12) + 1) as u32,
         };
         sold.insert(
             (code_of[p as usize], code, ym),
-            Qty(g.iter().map(|x| x.3).sum()),
+            Qty(g.iter().map(|x| x.4).sum()),
         );
     }
     let mut bought: AHashMap<Key, Qty> = AHashMap::new();

@@ -424,7 +424,7 @@ fn audit_fees(
                 || global::trace_reuse(&k, fees),
             )
         },
-        || global::inventory(&k, fees, &batch.inv_purc, &batch.inv_stock),
+        || global::inventory(&k, fees, &fee_ci, &batch.inv_purc, &batch.inv_stock),
     );
     phase("passes");
     findings.extend(trace);

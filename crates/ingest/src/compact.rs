@@ -47,6 +47,7 @@ pub struct FeeLine {
     pub pric: Price,
     pub det_item_fee_sumamt: Fen,
     /// Row of the visit in `batch.mdtrt`; its person and institution are the line's.
+    /// [`NO_ROW`] exactly when the line keeps its whole record ([`FeeLine::own`]).
     pub visit: u32,
     /// Row of the settlement in `batch.setl`.
     pub setl: u32,
@@ -89,7 +90,13 @@ impl FeeLine {
     }
 
     /// The whole record, when the line keeps it.
+    #[inline]
     pub fn own_fee(&self) -> Option<&Fee> {
+        // A line that points at its visit keeps no record: answered without following `rest`,
+        // which every pass over all lines asks first.
+        if self.visit != NO_ROW {
+            return None;
+        }
         self.rest.as_ref().and_then(|r| r.own.as_deref())
     }
 
