@@ -9,9 +9,14 @@
 //! person's lines back into [`Fee`] values, equal field for field to the parsed ones, as it
 //! checks them.
 
-use crate::tables::Refs;
+use crate::fields::{Problem, Row};
+use crate::load::Env;
+use crate::tables::{check_fee_amount, Record, RefCache, Refs};
+use ahash::RandomState;
 use chrono::NaiveDateTime;
+use medfund_contract::codes::same_text;
 use medfund_contract::records::Fee;
+use medfund_contract::schema::Table;
 use medfund_contract::{Batch, Code, Fen, Price, Qty};
 
 /// "No row": the line has no billing doctor.
@@ -164,29 +169,165 @@ impl FeeLine {
     }
 }
 
-/// Writes the [`FeeLine`] of each parsed fee record into the slot beside it, against the batch
-/// read so far, and empties `rows` (which go back to the chunk pool next). Each record is
-/// dropped as soon as its line is written, while it is still in cache: dropped later with the
-/// whole chunk, the records had to be fetched from memory again.
-pub(crate) fn compact_fees(
-    rows: &mut Vec<Fee>,
-    refs: &Refs,
-    b: &Batch,
-    out: &mut [std::mem::MaybeUninit<FeeLine>],
-) {
-    assert_eq!(rows.len(), out.len(), "one slot per record");
-    // Previous rows of the visit, settlement and doctor.
-    let mut hint = [0u32; 3];
-    let mut items = ItemCache::new();
-    for (d, f) in out.iter_mut().zip(rows.drain(..)) {
-        d.write(compact_one(f, refs, b, &mut hint, &mut items));
+/// A fee line as the compact read parses it: the [`FeeLine`] plus its visit id, the first key
+/// column, for the order check that stands in for dedupe (see `Sink::absorb`).
+///
+/// A line whose references all resolve to rows of the batch read so far is parsed straight into
+/// its compact form: its visit, settlement, person, institution, item and doctor columns hold the
+/// text of rows already checked under the same column kinds, so only the other columns are
+/// checked, in column order, and no [`Fee`] is built. Any other line is parsed as a [`Fee`] in
+/// full, with the same checks and messages, and keeps it ([`FeeLine::own`]).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FeeCompact {
+    pub mdtrt_id: Code,
+    pub line: FeeLine,
+}
+
+impl FeeCompact {
+    fn own(f: Fee) -> FeeCompact {
+        FeeCompact {
+            mdtrt_id: f.mdtrt_id.clone(),
+            line: FeeLine::own(f),
+        }
+    }
+
+    /// The line in compact form when every reference is a row of the batch read so far
+    /// (`Ok(None)` otherwise: the line is then parsed in full). `prev`'s rows are tried first.
+    fn regular(
+        r: &Row,
+        prev: Option<&FeeCompact>,
+        env: &Env,
+    ) -> Result<Option<FeeCompact>, Problem> {
+        let (refs, b) = (env.refs, env.batch);
+        let hint = |f: fn(&FeeLine) -> u32| prev.map_or(0, |p| f(&p.line));
+        let (Some(mdtrt_id), Some(setl_id), Some(psn_no), Some(fixmedins_code), Some(item)) =
+            (r.get(1), r.get(2), r.get(3), r.get(4), r.get(6))
+        else {
+            return Ok(None);
+        };
+        let Some(visit) = refs.mdtrt.get_near(mdtrt_id, hint(|l| l.visit)) else {
+            return Ok(None);
+        };
+        let m = &b.mdtrt[visit as usize];
+        if !same_text(&m.psn_no, psn_no) || !same_text(&m.fixmedins_code, fixmedins_code) {
+            return Ok(None);
+        }
+        let Some(setl) = refs.setl.get_near(setl_id, hint(|l| l.setl)) else {
+            return Ok(None);
+        };
+        let Some(item) = ITEMS.with(|c| c.borrow_mut().find(item, refs, b)) else {
+            return Ok(None);
+        };
+        let doctor = match r.get(10) {
+            None => NO_ROW,
+            Some(d) => match refs.pract.get_near(d, hint(|l| l.doctor)) {
+                Some(row) => row,
+                None => return Ok(None),
+            },
+        };
+        // Columns 1–4, 6 and 10 equal checked rows; the others are checked in column order,
+        // as `Fee`'s parse does, so the first failing column is the same.
+        let feedetl_sn = r.code(0)?;
+        let fee_ocur_time = r.datetime(5)?;
+        let cnt = r.dec::<Qty>(7)?;
+        let pric = r.dec::<Price>(8)?;
+        let det_item_fee_sumamt = r.dec::<Fen>(9)?;
+        let hi_rxno = r.opt_code(11)?;
+        let drug_trac_codg = r.list(12)?;
+        check_fee_amount(cnt, pric, det_item_fee_sumamt)?;
+        let rest = (hi_rxno.is_some() || !drug_trac_codg.is_empty()).then(|| {
+            Box::new(FeeRest {
+                hi_rxno,
+                drug_trac_codg,
+                own: None,
+            })
+        });
+        Ok(Some(FeeCompact {
+            mdtrt_id: m.mdtrt_id.clone(),
+            line: FeeLine {
+                feedetl_sn,
+                fee_ocur_time,
+                cnt,
+                pric,
+                det_item_fee_sumamt,
+                visit,
+                setl,
+                item,
+                doctor,
+                rest,
+            },
+        }))
     }
 }
 
+impl Record for FeeCompact {
+    const TABLE: Table = Table::Fee;
+    fn parse(r: &Row) -> Result<Self, Problem> {
+        Fee::parse(r).map(FeeCompact::own)
+    }
+    fn parse_in(r: &Row, prev: Option<&Self>, env: &Env) -> Result<Self, Problem> {
+        match Self::regular(r, prev, env)? {
+            Some(c) => Ok(c),
+            None => Self::parse(r),
+        }
+    }
+    fn key_hash(&self, s: &RandomState) -> u64 {
+        s.hash_one((&self.mdtrt_id, &self.line.feedetl_sn))
+    }
+    fn same_key(&self, o: &Self) -> bool {
+        self.mdtrt_id == o.mdtrt_id && self.line.feedetl_sn == o.line.feedetl_sn
+    }
+    fn key_before(&self, o: &Self) -> bool {
+        (&self.mdtrt_id, &self.line.feedetl_sn) < (&o.mdtrt_id, &o.line.feedetl_sn)
+    }
+    fn prefix_cmp(&self, o: &Self) -> std::cmp::Ordering {
+        if same_text(&self.mdtrt_id, &o.mdtrt_id) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.mdtrt_id.cmp(&o.mdtrt_id)
+        }
+    }
+    fn key_text(&self) -> String {
+        format!("({}, {})", self.mdtrt_id, self.line.feedetl_sn)
+    }
+    fn check_refs(&self, refs: &Refs, c: &mut RefCache) -> Result<(), Problem> {
+        // A compact line's references are batch rows, found while it was parsed.
+        match self.line.own_fee() {
+            Some(f) => f.check_refs(refs, c),
+            None => Ok(()),
+        }
+    }
+    fn unknown_catalog(&self, refs: &Refs) -> bool {
+        self.line.own_fee().is_some_and(|f| f.unknown_catalog(refs))
+    }
+    /// Only when the table could not stay compact (its keys repeat): the lines become records.
+    fn store(rows: Vec<Self>, b: &mut Batch, _refs: &mut Refs) {
+        b.fee = rows.into_iter().map(|r| r.line.to_fee(b)).collect();
+    }
+    const COMPACTS: bool = true;
+    fn compact(
+        rows: &mut Vec<Self>,
+        _refs: &Refs,
+        _b: &Batch,
+        out: &mut [std::mem::MaybeUninit<FeeLine>],
+    ) {
+        assert_eq!(rows.len(), out.len(), "one slot per record");
+        for (d, r) in out.iter_mut().zip(rows.drain(..)) {
+            d.write(r.line);
+        }
+    }
+}
+
+thread_local! {
+    /// Catalog rows found lately on this thread (see [`ItemCache`]).
+    static ITEMS: std::cell::RefCell<ItemCache> = std::cell::RefCell::new(ItemCache::new());
+}
+
 /// Catalog rows found lately, by a cheap hash of the code. Consecutive lines rarely share an
-/// item, so the previous-row hint of the other references does not help here, but most lines
-/// bill a small set of common items (consultations, beds, common drugs): those lookups are
-/// answered without hashing the whole code, and a miss falls back to the catalog index.
+/// item, so the previous line's row does not help here, but most lines bill a small set of
+/// common items (consultations, beds, common drugs): those lookups are answered without hashing
+/// the whole code, and a miss falls back to the catalog index. An entry is only used when the
+/// row it names holds the code, so entries left from another batch are harmless.
 struct ItemCache([u32; ItemCache::SLOTS]);
 
 impl ItemCache {
@@ -216,65 +357,14 @@ impl ItemCache {
     fn find(&mut self, code: &str, refs: &Refs, b: &Batch) -> Option<u32> {
         let s = Self::slot(code);
         let r = self.0[s];
-        if r != NO_ROW
-            && medfund_contract::codes::same_text(&b.catalog[r as usize].med_list_codg, code)
+        if b.catalog
+            .get(r as usize)
+            .is_some_and(|c| same_text(&c.med_list_codg, code))
         {
             return Some(r);
         }
         let r = refs.catalog.get(code)?;
         self.0[s] = r;
         Some(r)
-    }
-}
-
-fn compact_one(
-    mut f: Fee,
-    refs: &Refs,
-    b: &Batch,
-    hint: &mut [u32; 3],
-    items: &mut ItemCache,
-) -> FeeLine {
-    let mut find = |ix: &crate::KeyIndex, k: usize, key: &str| {
-        let r = ix.get_near(key, hint[k]);
-        if let Some(r) = r {
-            hint[k] = r;
-        }
-        r
-    };
-    let visit = find(&refs.mdtrt, 0, &f.mdtrt_id);
-    let setl = find(&refs.setl, 1, &f.setl_id);
-    let item = items.find(&f.med_list_codg, refs, b);
-    let doctor = match &f.bilg_dr_codg {
-        None => Some(NO_ROW),
-        Some(d) => find(&refs.pract, 2, d),
-    };
-    let regular = match (visit, setl, item, doctor) {
-        (Some(v), Some(_), Some(_), Some(_)) => {
-            let m = &b.mdtrt[v as usize];
-            m.psn_no == f.psn_no && m.fixmedins_code == f.fixmedins_code
-        }
-        _ => false,
-    };
-    if !regular {
-        return FeeLine::own(f);
-    }
-    let rest = (f.hi_rxno.is_some() || !f.drug_trac_codg.is_empty()).then(|| {
-        Box::new(FeeRest {
-            hi_rxno: f.hi_rxno.take(),
-            drug_trac_codg: std::mem::take(&mut f.drug_trac_codg),
-            own: None,
-        })
-    });
-    FeeLine {
-        feedetl_sn: std::mem::take(&mut f.feedetl_sn),
-        fee_ocur_time: f.fee_ocur_time,
-        cnt: f.cnt,
-        pric: f.pric,
-        det_item_fee_sumamt: f.det_item_fee_sumamt,
-        visit: visit.unwrap_or(NO_ROW),
-        setl: setl.unwrap_or(NO_ROW),
-        item: item.unwrap_or(NO_ROW),
-        doctor: doctor.unwrap_or(NO_ROW),
-        rest,
     }
 }

@@ -171,7 +171,7 @@ impl<R: Record> ChunkOut<R> {
             self.push_quarantine(env, span.line, p.clone(), raw());
             return;
         }
-        let r = match R::parse_after(row, self.rows.last()) {
+        let r = match R::parse_in(row, self.rows.last(), env) {
             Ok(r) => r,
             Err(p) => return self.push_quarantine(env, span.line, p, raw()),
         };
@@ -830,6 +830,8 @@ pub(crate) fn run(
             Table::Mdtrt => load_table::<Mdtrt>(f, d, c, r, o),
             Table::Diag => load_table::<Diag>(f, d, c, r, o),
             Table::Setl => load_table::<Setl>(f, d, c, r, o),
+            // Read only to be audited: the fee lines straight into their compact form.
+            Table::Fee if c && r.check => load_table::<crate::compact::FeeCompact>(f, d, c, r, o),
             Table::Fee => load_table::<Fee>(f, d, c, r, o),
             Table::Rx => load_table::<Rx>(f, d, c, r, o),
             Table::InvPurc => load_table::<InvPurc>(f, d, c, r, o),

@@ -119,6 +119,11 @@ pub(crate) trait Record: Sized + Clone + Send + Sync + PartialEq {
     fn parse_after(r: &Row, _prev: Option<&Self>) -> Result<Self, Problem> {
         Self::parse(r)
     }
+    /// [`Record::parse_after`] with the batch read so far at hand, for records that point at
+    /// its rows.
+    fn parse_in(r: &Row, prev: Option<&Self>, _env: &crate::load::Env) -> Result<Self, Problem> {
+        Self::parse_after(r, prev)
+    }
     /// Hash of the natural key (the whole record for tables without one).
     fn key_hash(&self, s: &RandomState) -> u64;
     fn same_key(&self, o: &Self) -> bool;
@@ -452,15 +457,6 @@ impl Record for Fee {
     }
     fn store(rows: Vec<Self>, b: &mut Batch, _refs: &mut Refs) {
         b.fee = rows;
-    }
-    const COMPACTS: bool = true;
-    fn compact(
-        rows: &mut Vec<Self>,
-        refs: &Refs,
-        b: &Batch,
-        out: &mut [std::mem::MaybeUninit<crate::FeeLine>],
-    ) {
-        crate::compact::compact_fees(rows, refs, b, out);
     }
 }
 

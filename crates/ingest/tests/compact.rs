@@ -92,6 +92,57 @@ fn a_line_whose_person_or_doctor_is_not_its_visits_keeps_its_record() {
 }
 
 #[test]
+fn faults_on_lines_of_batch_visits_are_refused_as_the_full_parse_refuses_them() {
+    // Every line points at batch rows, so it is parsed straight into compact form; each carries
+    // a fault in one column that form checks itself (line 9 in two, where the first column's
+    // message must win, as in the full parse). The plain read is the oracle.
+    let d = good_batch();
+    std::fs::write(
+        d.path().join("fee.csv"),
+        "feedetl_sn,mdtrt_id,setl_id,psn_no,fixmedins_code,fee_ocur_time,med_list_codg,cnt,pric,det_item_fee_sumamt,bilg_dr_codg,hi_rxno,drug_trac_codg\n\
+         1,M001,S001,0001234,H11010100001,2024-03-01 09:00:00,003105050010000,1,5,5,D110101000001,,\n\
+         2 x,M001,S001,0001234,H11010100001,2024-03-01 09:00:00,003105050010000,1,5,5,D110101000001,,\n\
+         3,M001,S001,0001234,H11010100001,2024-03-01 9:00,003105050010000,1,5,5,D110101000001,,\n\
+         4,M001,S001,0001234,H11010100001,2024-03-01 09:00:00,003105050010000,x,5,5,D110101000001,,\n\
+         5,M001,S001,0001234,H11010100001,2024-03-01 09:00:00,003105050010000,1,5.0000001,5,D110101000001,,\n\
+         6,M001,S001,0001234,H11010100001,2024-03-01 09:00:00,003105050010000,1,5,5.001,D110101000001,,\n\
+         7,M001,S001,0001234,H11010100001,2024-03-01 09:00:00,003105050010000,2,5,5,D110101000001,,\n\
+         8,M001,S001,0001234,H11010100001,2024-03-01 09:00:00,003105050010000,1,5,5,D110101000001,RX 1,\n\
+         9,M001,S001,0001234,H11010100001,bad,003105050010000,1,5,6,D110101000001,,12\n\
+         10,M001,S001,0001234,H11010100001,2024-03-01 09:00:00,003105050010000,1,5,5,D110101000001,,12\n\
+         ,M001,S001,0001234,H11010100001,2024-03-01 09:00:00,003105050010000,1,5,5,D110101000001,,\n\
+         12,M001,S001,0001234,H11010100001,,003105050010000,1,5,5,D110101000001,,\n",
+    )
+    .unwrap();
+    let (plain, compact) = read_both(d.path(), 0, &NoKnownKeys);
+    assert_same(&plain, &compact);
+    let lines = compact.fee_lines.as_ref().unwrap();
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].own_fee().is_none());
+    let cols: Vec<(u64, Option<&str>)> = compact
+        .quarantine
+        .iter()
+        .map(|q| (q.line, q.column.as_deref()))
+        .collect();
+    assert_eq!(
+        cols,
+        vec![
+            (3, Some("feedetl_sn")),
+            (4, Some("fee_ocur_time")),
+            (5, Some("cnt")),
+            (6, Some("pric")),
+            (7, Some("det_item_fee_sumamt")),
+            (8, Some("det_item_fee_sumamt")),
+            (9, Some("hi_rxno")),
+            (10, Some("fee_ocur_time")),
+            (11, Some("drug_trac_codg")),
+            (12, Some("feedetl_sn")),
+            (13, Some("fee_ocur_time")),
+        ]
+    );
+}
+
+#[test]
 fn lines_of_visits_only_the_store_knows_keep_their_record() {
     let d = good_batch();
     std::fs::write(
