@@ -634,7 +634,7 @@ fn failed_verification(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding
     let same = || {
         c.idv
             .iter()
-            .filter(|i| i.fixmedins_code == v.m.fixmedins_code && i.vrf_time.date() == day)
+            .filter(|i| i.vrf_time.date() == day && i.fixmedins_code == v.m.fixmedins_code)
     };
     let failed: Vec<&&Idv> = same().filter(|i| !i.vrf_rslt).collect();
     if failed.is_empty() || same().any(|i| i.vrf_rslt) {
@@ -922,9 +922,9 @@ fn concurrent(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
             let hits: Vec<&&Visit> = stays
                 .iter()
                 .filter(|a| {
-                    a.m.fixmedins_code != o.m.fixmedins_code
-                        && od > a.m.begntime.date()
+                    od > a.m.begntime.date()
                         && od < a.m.endtime.expect("filtered").date()
+                        && a.m.fixmedins_code != o.m.fixmedins_code
                 })
                 .collect();
             let Some(a) = hits.first() else { continue };
@@ -960,8 +960,10 @@ fn multi_source(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
         if insts.len() < r.params.min_institutions() {
             continue;
         }
-        // (code, date, institution), deduplicated.
-        let mut ev: Vec<(&str, NaiveDate, &str, bool)> = Vec::new();
+        // (catalog index, code when uncatalogued, date, institution, reported), deduplicated.
+        // Catalogued codes sort by their index: comparing code text here was the person pass's
+        // largest string cost. Within a code the order is the same (date, then institution).
+        let mut ev: Vec<(u32, Option<&str>, NaiveDate, &str, bool)> = Vec::new();
         for v in &c.visits {
             if !k.scenario_ok(r.scenario, v.m, v.inst, c.psn) {
                 continue;
@@ -971,12 +973,11 @@ fn multi_source(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
                     && code_ok(r, l)
                     && (l.cat.is_some() || r.codes.list_types.is_empty())
                 {
-                    ev.push((
-                        l.f.med_list_codg.as_str(),
-                        l.day,
-                        l.f.fixmedins_code.as_str(),
-                        v.report,
-                    ));
+                    let (ci, uncat) = match l.cat {
+                        Some(_) => (l.ci, None),
+                        None => (u32::MAX, Some(l.f.med_list_codg.as_str())),
+                    };
+                    ev.push((ci, uncat, l.day, l.f.fixmedins_code.as_str(), v.report));
                 }
             }
         }
@@ -985,8 +986,8 @@ fn multi_source(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
         }
         ev.sort_unstable();
         ev.dedup_by(|a, b| {
-            a.0 == b.0 && a.1 == b.1 && a.2 == b.2 && {
-                b.3 |= a.3;
+            a.0 == b.0 && a.1 == b.1 && a.2 == b.2 && a.3 == b.3 && {
+                b.4 |= a.4;
                 true
             }
         });
@@ -994,9 +995,13 @@ fn multi_source(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
         let need = r.params.min_institutions();
         let mut s = 0;
         while s < ev.len() {
-            let code = ev[s].0;
+            let key = (ev[s].0, ev[s].1);
+            let code = match key.1 {
+                Some(c) => c,
+                None => k.catalog[key.0 as usize].med_list_codg.as_str(),
+            };
             let mut e = s;
-            while e < ev.len() && ev[e].0 == code {
+            while e < ev.len() && (ev[e].0, ev[e].1) == key {
                 e += 1;
             }
             let g = &ev[s..e];
@@ -1004,22 +1009,26 @@ fn multi_source(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
             let mut hit: Option<(usize, usize)> = None;
             let mut j = 0;
             for i in 0..g.len() {
-                if i > 0 && g[i].1 == g[i - 1].1 {
+                if i > 0 && g[i].2 == g[i - 1].2 {
                     continue;
                 }
                 j = j.max(i);
-                while j < g.len() && (g[j].1 - g[i].1).num_days() <= w {
+                while j < g.len() && (g[j].2 - g[i].2).num_days() <= w {
                     j += 1;
                 }
-                let insts: AHashSet<&str> = g[i..j].iter().map(|x| x.2).collect();
-                if insts.len() >= need && g[i..j].iter().any(|x| x.3) && r.in_force(g[i].1) {
+                // Fewer purchases than institutions needed: no set to build.
+                if j - i < need {
+                    continue;
+                }
+                let insts: AHashSet<&str> = g[i..j].iter().map(|x| x.3).collect();
+                if insts.len() >= need && g[i..j].iter().any(|x| x.4) && r.in_force(g[i].2) {
                     hit = Some((i, j));
                     break;
                 }
             }
             if let Some((i, j)) = hit {
                 let win = &g[i..j];
-                let insts: std::collections::BTreeSet<&str> = win.iter().map(|x| x.2).collect();
+                let insts: std::collections::BTreeSet<&str> = win.iter().map(|x| x.3).collect();
                 let name = c
                     .visits
                     .iter()
@@ -1029,13 +1038,13 @@ fn multi_source(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
                     .unwrap_or_else(|| code.to_string());
                 let text = format!(
                     "{} 至 {}（{w} 天窗口内）从 {} 家不同机构取得同一药品 {name}：{}，疑似多处开药。",
-                    win[0].1,
-                    win[win.len() - 1].1,
+                    win[0].2,
+                    win[win.len() - 1].2,
                     insts.len(),
-                    list_more(win.iter().map(|x| format!("{} {}", x.1, x.2)), k.policy.evidence_max_items)
+                    list_more(win.iter().map(|x| format!("{} {}", x.2, x.3)), k.policy.evidence_max_items)
                 );
                 let d = json!({"window_days": w, "institutions": insts.iter().collect::<Vec<_>>(),
-                               "purchases": win.iter().map(|x| json!({"date": x.1.to_string(), "fixmedins_code": x.2})).collect::<Vec<_>>()});
+                               "purchases": win.iter().map(|x| json!({"date": x.2.to_string(), "fixmedins_code": x.3})).collect::<Vec<_>>()});
                 let mut f = Finding::new(r.id.clone(), r.category, r.category.default_level());
                 crate::evidence::stamp(&mut f, r);
                 f.psn_no = Some(c.psn_no.into());

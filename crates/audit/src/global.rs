@@ -21,32 +21,41 @@ pub(crate) fn trace_reuse<'a>(k: &Knowledge, fees: Fees<'a>) -> Vec<Finding> {
     if rules.is_empty() {
         return Vec::new();
     }
-    let mut entries: Vec<(&'a str, u32)> = (0..fees.len())
+    // Each code's first 16 bytes as a big-endian number sort like the text itself (codes hold no
+    // NUL), so most comparisons in the sort are one integer comparison, not a string one.
+    let head = |c: &str| {
+        let mut w = [0u8; 16];
+        let n = c.len().min(16);
+        w[..n].copy_from_slice(&c.as_bytes()[..n]);
+        u128::from_be_bytes(w)
+    };
+    let mut entries: Vec<(u128, &'a str, u32)> = (0..fees.len())
         .into_par_iter()
         .filter(|&i| !fees.drug_trac_codg(i).is_empty() && fees.cnt(i).0 > 0)
         .flat_map_iter(|i| {
             fees.drug_trac_codg(i)
                 .iter()
-                .map(move |c| (c.as_str(), i as u32))
+                .map(move |c| (head(c), c.as_str(), i as u32))
         })
         .collect();
     entries.par_sort_unstable_by(|a, b| {
-        a.0.cmp(b.0)
-            .then_with(|| fees.cmp(a.1 as usize, b.1 as usize))
+        a.0.cmp(&b.0)
+            .then_with(|| a.1.cmp(b.1))
+            .then_with(|| fees.cmp(a.2 as usize, b.2 as usize))
     });
     // (flagged line, code, original line)
     let mut hits: Vec<(u32, &str, u32)> = Vec::new();
     let mut s = 0;
     while s < entries.len() {
         let mut e = s + 1;
-        while e < entries.len() && entries[e].0 == entries[s].0 {
+        while e < entries.len() && entries[e].0 == entries[s].0 && entries[e].1 == entries[s].1 {
             e += 1;
         }
-        let orig = entries[s].1;
+        let orig = entries[s].2;
         for x in &entries[s + 1..e] {
             // The same line listing a code twice is not an earlier line.
-            if x.1 != orig {
-                hits.push((x.1, x.0, orig));
+            if x.2 != orig {
+                hits.push((x.2, x.1, orig));
             }
         }
         s = e;
