@@ -44,6 +44,27 @@ fn date_bytes(b: &[u8]) -> Option<NaiveDate> {
     )
 }
 
+thread_local! {
+    /// The last date text parsed on this thread and its value: a file's times cluster on few days
+    /// (a visit's lines, a day's settlements), and building the date is most of a time's cost.
+    static LAST_DATE: std::cell::Cell<([u8; 10], Option<NaiveDate>)> =
+        const { std::cell::Cell::new(([0; 10], None)) };
+}
+
+/// [`date_bytes`] of exactly 10 bytes, answered from [`LAST_DATE`] when the text repeats.
+fn cached_date(b: &[u8]) -> Option<NaiveDate> {
+    let key: [u8; 10] = b.try_into().ok()?;
+    LAST_DATE.with(|c| {
+        let (k, d) = c.get();
+        if k == key && d.is_some() {
+            return d;
+        }
+        let d = date_bytes(b);
+        c.set((key, d));
+        d
+    })
+}
+
 /// Parses `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
     date_bytes(s.trim().as_bytes()).ok_or_else(|| DateError {
@@ -62,7 +83,7 @@ pub fn parse_datetime(s: &str) -> Result<NaiveDateTime, DateError> {
         what: "date-time",
         expected: "YYYY-MM-DD HH:MM:SS",
     };
-    let d = date_bytes(b.get(0..10).ok_or_else(err)?).ok_or_else(err)?;
+    let d = cached_date(b.get(0..10).ok_or_else(err)?).ok_or_else(err)?;
     if b.len() == 10 {
         return Ok(d.and_time(NaiveTime::MIN));
     }
