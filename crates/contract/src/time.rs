@@ -196,6 +196,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn repeated_dates_read_like_fresh_ones() {
+        // The same day twice (answered from the cache), another day, back again, then a bad
+        // date with a good day's time, and the good day once more.
+        let t = |s: &str| parse_datetime(s).map(|d| d.to_string());
+        assert_eq!(t("2024-02-29 08:00:00").unwrap(), "2024-02-29 08:00:00");
+        assert_eq!(t("2024-02-29 23:59:59").unwrap(), "2024-02-29 23:59:59");
+        assert_eq!(t("2024-03-01 00:00:00").unwrap(), "2024-03-01 00:00:00");
+        assert_eq!(t("2024-02-29").unwrap(), "2024-02-29 00:00:00");
+        assert!(t("2023-02-29 08:00:00").is_err());
+        assert!(t("2023-02-29 08:00:00").is_err());
+        assert_eq!(t("2024-02-29 08:00:01").unwrap(), "2024-02-29 08:00:01");
+    }
+
+    #[test]
     fn dates() {
         assert!(parse_date("2024-02-29").is_ok());
         assert!(parse_date("2023-02-29").is_err());
