@@ -4,10 +4,9 @@
 //! line's visit, settlement, item and doctor. Ten million of them are 2.5 GB of fresh memory, and
 //! on the servers measured here taking fresh memory from the kernel costs more than parsing the
 //! text that fills it. When a batch is read only to be audited ([`crate::Options::compact_fee`]),
-//! each block of parsed lines is turned into [`FeeLine`]s (88 bytes) that point at the rows of
-//! the batch's other tables instead, and the block's records are dropped; the audit turns a
-//! person's lines back into [`Fee`] values, equal field for field to the parsed ones, as it
-//! checks them.
+//! each line is parsed straight into a [`FeeLine`] (88 bytes) that points at the rows of the
+//! batch's other tables instead ([`FeeCompact`]); the audit turns a person's lines back into
+//! [`Fee`] values, equal field for field to what a full parse gives, as it checks them.
 
 use crate::fields::{Problem, Row};
 use crate::load::Env;
