@@ -304,12 +304,7 @@ impl Record for FeeCompact {
         b.fee = rows.into_iter().map(|r| r.line.to_fee(b)).collect();
     }
     const COMPACTS: bool = true;
-    fn compact(
-        rows: &mut Vec<Self>,
-        _refs: &Refs,
-        _b: &Batch,
-        out: &mut [std::mem::MaybeUninit<FeeLine>],
-    ) {
+    fn compact(rows: &mut Vec<Self>, out: &mut [std::mem::MaybeUninit<FeeLine>]) {
         assert_eq!(rows.len(), out.len(), "one slot per record");
         for (d, r) in out.iter_mut().zip(rows.drain(..)) {
             d.write(r.line);

@@ -386,7 +386,7 @@ impl<R: Record> Sink<R> {
                         .extend(o.spans.iter().map(|sp| line32(base + sp.line)));
                 }
                 if self.compact {
-                    self.keep_all_compact(outs, total, env);
+                    self.keep_all_compact(outs, total);
                 } else {
                     self.keep_all(outs, total);
                 }
@@ -561,7 +561,7 @@ impl<R: Record> Sink<R> {
     /// Keeps every record of a block (all keys new) in compact form, written straight into
     /// `compacted` chunk by chunk in parallel. `rows` keeps copies of the last records only, for
     /// the next block's order check (which looks back at most `RUN_CAP + 1` records).
-    fn keep_all_compact(&mut self, mut outs: Vec<ChunkOut<R>>, total: usize, env: &Env) {
+    fn keep_all_compact(&mut self, mut outs: Vec<ChunkOut<R>>, total: usize) {
         const LOOK_BACK: usize = RUN_CAP + 1;
         let mut tail: Vec<R> = outs
             .iter()
@@ -581,7 +581,7 @@ impl<R: Record> Sink<R> {
         self.compacted.reserve(total);
         let slots = chunk_slots(&mut self.compacted.spare_capacity_mut()[..total], &outs);
         outs.par_iter_mut().zip(slots).for_each(|(o, slot)| {
-            R::compact(&mut o.rows, env.refs, env.batch, slot);
+            R::compact(&mut o.rows, slot);
         });
         // SAFETY: the slots cover exactly `total` elements after the old length, and
         // `Record::compact` wrote every slot of its chunk.

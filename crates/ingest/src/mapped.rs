@@ -28,9 +28,9 @@ impl Text {
         #[cfg(unix)]
         {
             let file = std::fs::File::open(path)?;
-            let len = file.metadata()?.len();
-            if len > 0 && file.metadata()?.is_file() {
-                if let Ok(len) = usize::try_from(len) {
+            let meta = file.metadata()?;
+            if meta.len() > 0 && meta.is_file() {
+                if let Ok(len) = usize::try_from(meta.len()) {
                     if let Some(m) = Mapping::new(&file, len) {
                         return Ok(Text::Mapped(m));
                     }

@@ -147,13 +147,8 @@ pub(crate) trait Record: Sized + Clone + Send + Sync + PartialEq {
     const COMPACTS: bool = false;
     /// Writes the compact form of `rows` into `out` (one slot each; see [`crate::compact`]),
     /// emptying `rows`; only called when [`Record::COMPACTS`].
-    fn compact(
-        rows: &mut Vec<Self>,
-        refs: &Refs,
-        b: &Batch,
-        out: &mut [std::mem::MaybeUninit<crate::FeeLine>],
-    ) {
-        let _ = (rows, refs, b, out);
+    fn compact(rows: &mut Vec<Self>, out: &mut [std::mem::MaybeUninit<crate::FeeLine>]) {
+        let _ = (rows, out);
         unreachable!("{} is not held compactly", Self::TABLE.name())
     }
 }
