@@ -52,20 +52,10 @@ pub(crate) struct Case<'a> {
     pub idv: Vec<&'a Idv>,
 }
 
-/// Where prescriptions are looked up: every prescription line of a prescription number.
-pub(crate) trait RxBook: Sync {
-    fn lines(&self, hi_rxno: &str) -> &[&Rx];
-}
-
-impl RxBook for AHashMap<&str, Vec<&Rx>> {
-    fn lines(&self, hi_rxno: &str) -> &[&Rx] {
-        self.get(hi_rxno).map(|v| v.as_slice()).unwrap_or(&[])
-    }
-}
-
-/// A batch's prescription lines grouped by prescription number, in file order within a number:
-/// one sorted vector and a map to ranges of it, rather than a vector per prescription (hundreds
-/// of thousands of small allocations for a city's month).
+/// Prescription lines grouped by prescription number, in their given order within a number (a
+/// batch's, or one person's history for the pre-check): one sorted vector and a map to ranges of
+/// it, rather than a vector per prescription (hundreds of thousands of small allocations for a
+/// city's month).
 pub(crate) struct RxIndex<'a> {
     rows: Vec<&'a Rx>,
     at: AHashMap<&'a str, (u32, u32)>,
@@ -74,7 +64,7 @@ pub(crate) struct RxIndex<'a> {
 impl<'a> RxIndex<'a> {
     pub fn new(rx: &'a [Rx]) -> Self {
         let mut rows: Vec<&Rx> = rx.iter().collect();
-        // Stable: lines of one prescription keep their file order.
+        // Stable: lines of one prescription keep their order.
         rows.par_sort_by(|a, b| a.hi_rxno.cmp(&b.hi_rxno));
         let mut at = AHashMap::new();
         let mut s = 0;
@@ -84,10 +74,9 @@ impl<'a> RxIndex<'a> {
         }
         RxIndex { rows, at }
     }
-}
 
-impl RxBook for RxIndex<'_> {
-    fn lines(&self, hi_rxno: &str) -> &[&Rx] {
+    /// Every prescription line of a prescription number.
+    pub fn lines(&self, hi_rxno: &str) -> &[&'a Rx] {
         match self.at.get(hi_rxno) {
             Some(&(s, e)) => &self.rows[s as usize..e as usize],
             None => &[],
@@ -131,7 +120,7 @@ fn code_ok(r: &Rule, l: &Line) -> bool {
 }
 
 /// Runs every check of one person and appends the findings to `out`.
-pub(crate) fn check_person(k: &Knowledge, c: &Case, rx: &dyn RxBook, out: &mut Vec<Finding>) {
+pub(crate) fn check_person(k: &Knowledge, c: &Case, rx: &RxIndex, out: &mut Vec<Finding>) {
     for v in &c.visits {
         if v.report {
             line_rules(k, c, v, out);
@@ -1122,7 +1111,7 @@ fn distant_places(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
     }
 }
 
-fn prescriptions(k: &Knowledge, c: &Case, rx: &dyn RxBook, out: &mut Vec<Finding>) {
+fn prescriptions(k: &Knowledge, c: &Case, rx: &RxIndex, out: &mut Vec<Finding>) {
     for r in k.rules_of(Template::Prescription) {
         let mut lines: Vec<(&Visit, &Line)> = Vec::new();
         for v in &c.visits {

@@ -24,7 +24,7 @@
 //! assert_eq!(f[0].amount, Some(Fen(400))); // (12 − 10) × 2
 //! ```
 
-use crate::engine::{self, Case, Line, RxBook, Visit};
+use crate::engine::{self, Case, Line, RxIndex, Visit};
 use crate::evidence::fee_finding;
 use crate::kbrules::KbIndex;
 use crate::know::Knowledge;
@@ -109,14 +109,6 @@ pub struct PersonHistory {
     pub rx: Vec<Rx>,
 }
 
-struct Book<'a>(AHashMap<&'a str, Vec<&'a Rx>>);
-
-impl RxBook for Book<'_> {
-    fn lines(&self, hi_rxno: &str) -> &[&Rx] {
-        self.0.get(hi_rxno).map(|v| v.as_slice()).unwrap_or(&[])
-    }
-}
-
 /// A visit's lines (sorted) and further diagnoses, owned until the visits are built over them.
 fn prepare<'a>(
     k: &'a Knowledge,
@@ -198,12 +190,8 @@ pub fn precheck(
         visits,
         idv: history.idv.iter().collect(),
     };
-    let mut book: AHashMap<&str, Vec<&Rx>> = AHashMap::new();
-    for r in &history.rx {
-        book.entry(r.hi_rxno.as_str()).or_default().push(r);
-    }
     let mut out = Vec::new();
-    engine::check_person(k, &case, &Book(book), &mut out);
+    engine::check_person(k, &case, &RxIndex::new(&history.rx), &mut out);
     if k.has(Template::TraceReuse) {
         trace(ctx, &case, &mut out);
     }
