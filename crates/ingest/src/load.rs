@@ -738,13 +738,21 @@ impl From<BatchError> for FileError {
     }
 }
 
-fn load_table<R: Record>(
+/// One table read into its sink, not yet handed to the batch.
+struct ReadTable<R> {
+    sink: Sink<R>,
+    sources: Vec<SourceFile>,
+}
+
+/// Reads every file of table `R`. Only shared references: tables that do not point at each other
+/// are read at the same time ([`run`]).
+fn read_table<R: Record>(
     files: &[(Table, PathBuf, Format)],
     digests: bool,
     compact: bool,
-    refs: &mut Refs,
-    out: &mut Ingested,
-) -> Result<(), BatchError> {
+    refs: &Refs,
+    batch: &Batch,
+) -> Result<Option<ReadTable<R>>, BatchError> {
     let hasher = RandomState::with_seeds(0x6d65_6466, 0x756e_6421, 0x696e_6765, 0x7374_2121);
     let mut gbk: Vec<PathBuf> = Vec::new();
     let mut compact = compact && R::COMPACTS && refs.check;
@@ -760,7 +768,7 @@ fn load_table<R: Record>(
                 refs,
                 hasher: &hasher,
                 digests,
-                batch: &out.batch,
+                batch,
             };
             let res: Result<SourceFile, FileError> = match format {
                 Format::Csv | Format::Jsonl => {
@@ -782,30 +790,43 @@ fn load_table<R: Record>(
             }
         }
         if sources.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
-        sink.stats.loaded = sink.kept() as u64;
-        out.stats.insert(R::TABLE, sink.stats);
-        out.quarantine.append(&mut sink.quarantine);
-        out.sources.extend(sources);
-        out.unknown_catalog_codes += sink.unknown_catalog;
-        out.origins.insert(
-            R::TABLE,
-            crate::RowOrigins {
-                files: sink.files,
-                lines: sink.lines,
-            },
-        );
-        if sink.compact {
-            out.fee_lines = Some(std::mem::take(&mut sink.compacted));
-        } else {
-            R::store(sink.rows, &mut out.batch, refs);
-        }
-        return Ok(());
+        return Ok(Some(ReadTable { sink, sources }));
+    }
+}
+
+/// Hands a table read by [`read_table`] to the batch and registers its keys.
+fn finish_table<R: Record>(read: Option<ReadTable<R>>, refs: &mut Refs, out: &mut Ingested) {
+    let Some(ReadTable { mut sink, sources }) = read else {
+        return;
+    };
+    sink.stats.loaded = sink.kept() as u64;
+    out.stats.insert(R::TABLE, sink.stats);
+    out.quarantine.append(&mut sink.quarantine);
+    out.sources.extend(sources);
+    out.unknown_catalog_codes += sink.unknown_catalog;
+    out.origins.insert(
+        R::TABLE,
+        crate::RowOrigins {
+            files: sink.files,
+            lines: sink.lines,
+        },
+    );
+    if sink.compact {
+        out.fee_lines = Some(std::mem::take(&mut sink.compacted));
+    } else {
+        R::store(sink.rows, &mut out.batch, refs);
     }
 }
 
 /// Reads every file, table by table in load order.
+///
+/// A table is read once every table it points at is in the batch. Tables that do not point at
+/// each other are read at the same time: each one's block pipeline leaves a core idle now and
+/// then (at its start and end, and while a block's chunks wait for the slowest), which the other
+/// tables' chunks fill. They are handed to the batch in load order afterwards, so the result is
+/// the same as reading them one by one.
 pub(crate) fn run(
     files: &[(Table, PathBuf, Format)],
     opts: &Options,
@@ -814,43 +835,103 @@ pub(crate) fn run(
     let mut refs = Refs::new(opts.check_refs, known);
     let mut out = Ingested::default();
     let timing = std::env::var_os("MEDFUND_INGEST_TIMING").is_some();
-    for t in Table::ALL {
-        let t0 = std::time::Instant::now();
-        let f = files;
-        let d = opts.digests;
-        let c = opts.compact_fee;
-        let r = &mut refs;
-        let o = &mut out;
-        match t {
-            Table::Fixmedins => load_table::<Fixmedins>(f, d, c, r, o),
-            Table::Psn => load_table::<Psn>(f, d, c, r, o),
-            Table::Pract => load_table::<Pract>(f, d, c, r, o),
-            Table::PractSusp => load_table::<PractSusp>(f, d, c, r, o),
-            Table::Catalog => load_table::<CatalogEntry>(f, d, c, r, o),
-            Table::Mdtrt => load_table::<Mdtrt>(f, d, c, r, o),
-            Table::Diag => load_table::<Diag>(f, d, c, r, o),
-            Table::Setl => load_table::<Setl>(f, d, c, r, o),
-            // Read only to be audited: the fee lines straight into their compact form.
-            Table::Fee if c && r.check => load_table::<crate::compact::FeeCompact>(f, d, c, r, o),
-            Table::Fee => load_table::<Fee>(f, d, c, r, o),
-            Table::Rx => load_table::<Rx>(f, d, c, r, o),
-            Table::InvPurc => load_table::<InvPurc>(f, d, c, r, o),
-            Table::InvStock => load_table::<InvStock>(f, d, c, r, o),
-            Table::Idv => load_table::<Idv>(f, d, c, r, o),
-            Table::FundMonth => load_table::<FundMonth>(f, d, c, r, o),
-            Table::Budget => load_table::<Budget>(f, d, c, r, o),
-        }?;
+    let (f, d, c) = (files, opts.digests, opts.compact_fee);
+    let report = |what: &str, t0: std::time::Instant| {
         if timing {
             use std::sync::atomic::Ordering::Relaxed;
             eprintln!(
-                "  [ingest] {}: {:.3}s (parse {:.3}s, absorb {:.3}s)",
-                t.name(),
+                "  [ingest] {what}: {:.3}s (parse {:.3}s, absorb {:.3}s)",
                 t0.elapsed().as_secs_f64(),
                 csvfast::T_PARSE.swap(0, Relaxed) as f64 / 1e6,
                 csvfast::T_ABSORB.swap(0, Relaxed) as f64 / 1e6
             );
         }
+    };
+    macro_rules! one {
+        ($r:ty) => {{
+            let t0 = std::time::Instant::now();
+            let read = read_table::<$r>(f, d, c, &refs, &out.batch)?;
+            finish_table(read, &mut refs, &mut out);
+            report(<$r as Record>::TABLE.name(), t0);
+        }};
     }
+    // Reference tables, then visits, which point at persons and institutions.
+    one!(Fixmedins);
+    one!(Psn);
+    one!(Pract);
+    one!(PractSusp);
+    one!(CatalogEntry);
+    one!(Mdtrt);
+
+    // Diagnoses and settlements point at visits only.
+    let t0 = std::time::Instant::now();
+    let (diag, setl) = {
+        let (r, b) = (&refs, &out.batch);
+        rayon::join(
+            || read_table::<Diag>(f, d, c, r, b),
+            || read_table::<Setl>(f, d, c, r, b),
+        )
+    };
+    finish_table(diag?, &mut refs, &mut out);
+    finish_table(setl?, &mut refs, &mut out);
+    report("diag + setl", t0);
+
+    // Everything else points at tables read by now, and nothing points at it.
+    let t0 = std::time::Instant::now();
+    // Read only to be audited: the fee lines straight into their compact form.
+    let compact_fee = c && refs.check;
+    let (fee, (idv, rest)) = {
+        let (r, b) = (&refs, &out.batch);
+        rayon::join(
+            || {
+                if compact_fee {
+                    read_table::<crate::compact::FeeCompact>(f, d, c, r, b).map(Fees::Compact)
+                } else {
+                    read_table::<Fee>(f, d, c, r, b).map(Fees::Rows)
+                }
+            },
+            || {
+                rayon::join(
+                    || read_table::<Idv>(f, d, c, r, b),
+                    || {
+                        // Small tables, one after the other; errors in load order.
+                        let before_idv = (|| {
+                            Ok::<_, BatchError>((
+                                read_table::<Rx>(f, d, c, r, b)?,
+                                read_table::<InvPurc>(f, d, c, r, b)?,
+                                read_table::<InvStock>(f, d, c, r, b)?,
+                            ))
+                        })();
+                        let after_idv = (|| {
+                            Ok::<_, BatchError>((
+                                read_table::<FundMonth>(f, d, c, r, b)?,
+                                read_table::<Budget>(f, d, c, r, b)?,
+                            ))
+                        })();
+                        (before_idv, after_idv)
+                    },
+                )
+            },
+        )
+    };
+    match fee? {
+        Fees::Compact(t) => finish_table(t, &mut refs, &mut out),
+        Fees::Rows(t) => finish_table(t, &mut refs, &mut out),
+    }
+    let (before_idv, after_idv) = rest;
+    let (rx, inv_purc, inv_stock) = before_idv?;
+    finish_table(rx, &mut refs, &mut out);
+    finish_table(inv_purc, &mut refs, &mut out);
+    finish_table(inv_stock, &mut refs, &mut out);
+    finish_table(idv?, &mut refs, &mut out);
+    let (fund_month, budget) = after_idv?;
+    finish_table(fund_month, &mut refs, &mut out);
+    finish_table(budget, &mut refs, &mut out);
+    report(
+        "fee + idv + rx + inv_purc + inv_stock + fund_month + budget",
+        t0,
+    );
+
     out.keys = BatchKeys {
         psn: refs.psn,
         fixmedins: refs.fixmedins,
@@ -859,6 +940,12 @@ pub(crate) fn run(
         catalog: refs.catalog,
     };
     Ok(out)
+}
+
+/// The fee table as read: compact lines for the audit, or records.
+enum Fees {
+    Compact(Option<ReadTable<crate::compact::FeeCompact>>),
+    Rows(Option<ReadTable<Fee>>),
 }
 
 #[cfg(test)]

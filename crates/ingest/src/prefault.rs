@@ -41,8 +41,11 @@ fn populate(start: usize, bytes: usize) {
     if hi <= lo {
         return;
     }
-    // Slices of a few hundred MB keep both cores busy without one thread holding the rest up.
-    let step = (256usize << 20).min((hi - lo).div_ceil(rayon::current_num_threads().max(1)));
+    // Slices of a few MB: each call holds the address space's lock for reading while it runs,
+    // and another thread's `mmap` or `munmap` (a large allocation, the next file) waits for it,
+    // with every later reader queued behind that writer. Slices of hundreds of MB left one core
+    // populating while the other slept.
+    let step = (8usize << 20).min((hi - lo).div_ceil(rayon::current_num_threads().max(1)));
     let step = step.div_ceil(PAGE) * PAGE;
     let parts: Vec<(usize, usize)> = (lo..hi)
         .step_by(step)
