@@ -12,6 +12,25 @@
 /// A code, kept as text so leading zeros survive; short codes live inline without allocation.
 pub type Code = compact_str::CompactString;
 
+/// `s.trim()`, answered from two bytes when neither end can be whitespace: a byte of 0x21–0x7F is
+/// never part of a whitespace character. Values reach the parsers already trimmed, and the full
+/// Unicode trim showed up in profiles of the claim tables.
+///
+/// ```
+/// use medfund_contract::codes::trim;
+/// assert_eq!(trim("12.50"), "12.50");
+/// assert_eq!(trim(" 12.50\t"), "12.50");
+/// assert_eq!(trim("\u{3000}12.50"), "12.50"); // ideographic space
+/// assert_eq!(trim(""), "");
+/// ```
+#[inline]
+pub fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [a, .., z] | [a @ z] if (0x21..0x80).contains(a) && (0x21..0x80).contains(z) => s,
+        _ => s.trim(),
+    }
+}
+
 fn all(s: &str, f: impl Fn(u8) -> bool) -> bool {
     s.bytes().all(f)
 }

@@ -33,7 +33,7 @@ pub enum DecimalError {
 /// Parses a plain decimal (`-12.30`, `+4`, `.5`) into an integer scaled by `10^scale`.
 /// Extra decimals are accepted only when they are zeros, so nothing is silently rounded.
 pub fn parse_scaled(text: &str, scale: u32) -> Result<i64, DecimalError> {
-    let s = text.trim();
+    let s = crate::codes::trim(text);
     if s.is_empty() {
         return Err(DecimalError::Empty);
     }

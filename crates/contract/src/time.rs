@@ -67,7 +67,7 @@ fn cached_date(b: &[u8]) -> Option<NaiveDate> {
 
 /// Parses `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
-    date_bytes(s.trim().as_bytes()).ok_or_else(|| DateError {
+    date_bytes(crate::codes::trim(s).as_bytes()).ok_or_else(|| DateError {
         text: s.to_string(),
         what: "date",
         expected: "YYYY-MM-DD",
@@ -77,7 +77,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
 /// Parses `YYYY-MM-DD HH:MM:SS` (a `T` separator is accepted too). A bare date means midnight,
 /// because some hospital systems export admission times without the clock part.
 pub fn parse_datetime(s: &str) -> Result<NaiveDateTime, DateError> {
-    let b = s.trim().as_bytes();
+    let b = crate::codes::trim(s).as_bytes();
     let err = || DateError {
         text: s.to_string(),
         what: "date-time",
@@ -157,7 +157,7 @@ impl YearMonth {
         (self.plus(1).first_day() - self.first_day()).num_days() as u32
     }
     pub fn parse(s: &str) -> Result<YearMonth, DateError> {
-        let b = s.trim().as_bytes();
+        let b = crate::codes::trim(s).as_bytes();
         let err = || DateError {
             text: s.to_string(),
             what: "month",

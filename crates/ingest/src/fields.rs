@@ -106,14 +106,7 @@ impl Layout {
 }
 
 /// Trims surrounding whitespace; the common case (no space at either end) costs two byte tests.
-#[inline]
-pub(crate) fn trim(s: &str) -> &str {
-    match s.as_bytes() {
-        [] => s,
-        [a, .., z] | [a @ z] if *a > b' ' && *a < 0x80 && *z > b' ' && *z < 0x80 => s,
-        _ => s.trim(),
-    }
-}
+pub(crate) use medfund_contract::codes::trim;
 
 /// One record's fields seen through the table spec.
 pub(crate) struct Row<'r, 'a> {
