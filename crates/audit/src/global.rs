@@ -16,46 +16,70 @@ use serde_json::json;
 /// `trace_code_reuse`: for each traceability code, lines in (fee time, serial, visit) order; the
 /// first is the original sale and every later line carrying the code is flagged once, with its
 /// amount. Refund lines (negative quantity) are returns, not sales, and are ignored.
-pub(crate) fn trace_reuse<'a>(k: &Knowledge, fees: Fees<'a>) -> Vec<Finding> {
+///
+/// `rest_lines`, for compact lines, lists the lines with a [`medfund_ingest::FeeRest`]: only
+/// they can carry traceability codes, so only they are read.
+pub(crate) fn trace_reuse<'a>(
+    k: &Knowledge,
+    fees: Fees<'a>,
+    rest_lines: Option<&[u32]>,
+) -> Vec<Finding> {
     let rules: Vec<_> = k.rules_of(Template::TraceReuse).collect();
     if rules.is_empty() {
         return Vec::new();
     }
-    // Each code's first 16 bytes as a big-endian number sort like the text itself (codes hold no
-    // NUL), so most comparisons in the sort are one integer comparison, not a string one.
-    let head = |c: &str| {
+    // The sort only has to bring equal codes together (the hits are sorted again below), so it
+    // sorts by each code's last 16 bytes as a number first: codes are 20 digits and differ in
+    // their serial at the end, while their first 16 bytes are often one product's prefix.
+    let tail = |c: &str| {
+        let b = c.as_bytes();
+        let n = b.len().min(16);
         let mut w = [0u8; 16];
-        let n = c.len().min(16);
-        w[..n].copy_from_slice(&c.as_bytes()[..n]);
-        u128::from_be_bytes(w)
+        w[16 - n..].copy_from_slice(&b[b.len() - n..]);
+        (u128::from_be_bytes(w), b.len() as u32)
     };
-    let mut entries: Vec<(u128, &'a str, u32)> = (0..fees.len())
-        .into_par_iter()
-        .filter(|&i| !fees.drug_trac_codg(i).is_empty() && fees.cnt(i).0 > 0)
-        .flat_map_iter(|i| {
-            fees.drug_trac_codg(i)
-                .iter()
-                .map(move |c| (head(c), c.as_str(), i as u32))
+    let sold = |i: usize| !fees.drug_trac_codg(i).is_empty() && fees.cnt(i).0 > 0;
+    let codes = |i: usize| {
+        fees.drug_trac_codg(i).iter().map(move |c| {
+            let (t, n) = tail(c);
+            (t, n, c.as_str(), i as u32)
         })
-        .collect();
+    };
+    let mut entries: Vec<(u128, u32, &'a str, u32)> = match rest_lines {
+        Some(r) => r
+            .par_iter()
+            .map(|&i| i as usize)
+            .filter(|&i| sold(i))
+            .flat_map_iter(codes)
+            .collect(),
+        None => (0..fees.len())
+            .into_par_iter()
+            .filter(|&i| sold(i))
+            .flat_map_iter(codes)
+            .collect(),
+    };
     entries.par_sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| a.1.cmp(b.1))
-            .then_with(|| fees.cmp(a.2 as usize, b.2 as usize))
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| a.2.cmp(b.2))
+            .then_with(|| fees.cmp(a.3 as usize, b.3 as usize))
     });
     // (flagged line, code, original line)
     let mut hits: Vec<(u32, &str, u32)> = Vec::new();
     let mut s = 0;
     while s < entries.len() {
         let mut e = s + 1;
-        while e < entries.len() && entries[e].0 == entries[s].0 && entries[e].1 == entries[s].1 {
+        while e < entries.len()
+            && (entries[e].0, entries[e].1) == (entries[s].0, entries[s].1)
+            && entries[e].2 == entries[s].2
+        {
             e += 1;
         }
-        let orig = entries[s].2;
+        let orig = entries[s].3;
         for x in &entries[s + 1..e] {
             // The same line listing a code twice is not an earlier line.
-            if x.2 != orig {
-                hits.push((x.2, x.1, orig));
+            if x.3 != orig {
+                hits.push((x.3, x.2, orig));
             }
         }
         s = e;

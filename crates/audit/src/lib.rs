@@ -246,11 +246,15 @@ fn audit_fees(
         .map(|c| k.code(&c.med_list_codg).unwrap_or(NONE))
         .collect();
     const BLOCK: usize = 16_384;
-    fee_visit
+    // Compact lines with a `rest` (traceability codes, a prescription, or a whole record of
+    // their own) are collected on the way: the traceability pass reads only those, instead of
+    // every line again.
+    let rest_lines: Vec<Vec<u32>> = fee_visit
         .par_chunks_mut(BLOCK)
         .zip(fee_ci.par_chunks_mut(BLOCK))
         .enumerate()
-        .for_each(|(b, (visit, ci))| {
+        .map(|(b, (visit, ci))| {
+            let mut rest = Vec::new();
             let mut last = 0u32;
             let mut lookup = |f: &medfund_contract::Fee| {
                 let v = match visit_ix.get_near(f.mdtrt_id.as_str(), last) {
@@ -266,13 +270,21 @@ fn audit_fees(
                 let i = b * BLOCK + j;
                 (*v, *c) = match fees {
                     Fees::Rows(r) => lookup(&r[i]),
-                    Fees::Lines(l, _) => match l[i].own_fee() {
-                        Some(f) => lookup(f),
-                        None => (l[i].visit, item_ci[l[i].item as usize]),
-                    },
+                    Fees::Lines(l, _) => {
+                        if l[i].rest.is_some() {
+                            rest.push(i as u32);
+                        }
+                        match l[i].own_fee() {
+                            Some(f) => lookup(f),
+                            None => (l[i].visit, item_ci[l[i].item as usize]),
+                        }
+                    }
                 };
             }
-        });
+            rest
+        })
+        .collect();
+    let rest_lines: Vec<u32> = rest_lines.concat();
     stats.lines_without_visit = fee_visit.par_iter().filter(|&&v| v == NONE).count() as u64;
     stats.uncatalogued_lines = fee_ci.par_iter().filter(|&&c| c == NONE).count() as u64;
 
@@ -310,6 +322,8 @@ fn audit_fees(
     ) = groups;
 
     phase("group");
+    // Compact lines without a `rest` carry no traceability code.
+    let rest_lines = matches!(fees, Fees::Lines(..)).then_some(rest_lines.as_slice());
     let person = |p: usize| -> Vec<Finding> {
         let vs = &person_visits[person_start[p] as usize..person_start[p + 1] as usize];
         // One buffer per person for lines, diagnoses and settlements; visits are slices of it.
@@ -421,7 +435,7 @@ fn audit_fees(
                         .flat_map_iter(person)
                         .collect::<Vec<Finding>>()
                 },
-                || global::trace_reuse(&k, fees),
+                || global::trace_reuse(&k, fees, rest_lines),
             )
         },
         || global::inventory(&k, fees, &fee_ci, &batch.inv_purc, &batch.inv_stock),

@@ -801,6 +801,34 @@ fn trace_code_reuse_across_persons() {
 }
 
 #[test]
+fn trace_codes_are_compared_whole() {
+    // The pass sorts codes by their last 16 bytes first: codes sharing those but not their
+    // prefix are different codes, short codes work, and one line listing a code twice is not a
+    // reuse.
+    let mut b = base();
+    b.catalog.push(cat("XF01AAA000A000000000001", "药", 1));
+    let code = "XF01AAA000A000000000001";
+    let ma = visit("VA", "A", P1, "41", "2025-03-01 09:00:00", None, "J20.900");
+    let mb = visit("VB", "B", P1, "41", "2025-03-05 09:00:00", None, "J20.900");
+    let mc = visit("VC", "C", P1, "41", "2025-03-06 09:00:00", None, "J20.900");
+    let mut l = fee("1", &ma, "2025-03-01 09:00:00", code, "1", "30");
+    l.drug_trac_codg = vec!["81000000000000000001".into()];
+    b.fee.push(l);
+    let mut l = fee("1", &mb, "2025-03-05 09:00:00", code, "1", "30");
+    l.drug_trac_codg = vec!["91000000000000000001".into(), "T7".into(), "T7".into()];
+    b.fee.push(l);
+    let mut l = fee("1", &mc, "2025-03-06 09:00:00", code, "2", "30");
+    l.drug_trac_codg = vec!["T7".into()];
+    b.fee.push(l);
+    b.mdtrt.extend([ma, mb, mc]);
+    let fs = run(&b);
+    let x = of(&fs, Category::TraceCodeReuse);
+    assert_eq!(keys(&x), vec![("VC".into(), "1".into(), Some(fen("60.00")))]);
+    assert_eq!(x[0].evidence.details["reused"][0]["drug_trac_codg"], "T7");
+    assert_eq!(x[0].evidence.details["reused"][0]["first_mdtrt_id"], "VB");
+}
+
+#[test]
 fn rx_missing_all_forms() {
     let mut b = base();
     let mut c = cat("XG01AAA000A000000000001", "处方药", 1);
