@@ -823,7 +823,10 @@ fn trace_codes_are_compared_whole() {
     b.mdtrt.extend([ma, mb, mc]);
     let fs = run(&b);
     let x = of(&fs, Category::TraceCodeReuse);
-    assert_eq!(keys(&x), vec![("VC".into(), "1".into(), Some(fen("60.00")))]);
+    assert_eq!(
+        keys(&x),
+        vec![("VC".into(), "1".into(), Some(fen("60.00")))]
+    );
     assert_eq!(x[0].evidence.details["reused"][0]["drug_trac_codg"], "T7");
     assert_eq!(x[0].evidence.details["reused"][0]["first_mdtrt_id"], "VB");
 }
