@@ -768,27 +768,33 @@ fn inventory_mismatch_per_pharmacy_drug_month() {
     assert_eq!(x[0].evidence.details["months"][0]["excess"], "1");
 }
 
+/// Persons A, B and C each buy drug `XF01AAA000A000000000001` at 30.00 in one pharmacy visit
+/// (VA on 1 March, VB on 5 March, VC on 6 March), `(cnt, traceability codes)` per visit; the
+/// audit's findings.
+fn trace_run(lines: [(&str, &[&str]); 3]) -> Vec<Finding> {
+    let mut b = base();
+    let code = "XF01AAA000A000000000001";
+    b.catalog.push(cat(code, "药", 1));
+    let days = [
+        ("VA", "A", "2025-03-01 09:00:00"),
+        ("VB", "B", "2025-03-05 09:00:00"),
+        ("VC", "C", "2025-03-06 09:00:00"),
+    ];
+    for ((id, psn, t), (cnt, codes)) in days.into_iter().zip(lines) {
+        let m = visit(id, psn, P1, "41", t, None, "J20.900");
+        let mut l = fee("1", &m, t, code, cnt, "30");
+        l.drug_trac_codg = codes.iter().map(|&c| c.into()).collect();
+        b.fee.push(l);
+        b.mdtrt.push(m);
+    }
+    run(&b)
+}
+
 #[test]
 fn trace_code_reuse_across_persons() {
-    let mut b = base();
-    b.catalog.push(cat("XF01AAA000A000000000001", "药", 1));
-    let code = "XF01AAA000A000000000001";
     let t1 = "81000000000000000001";
     let t2 = "81000000000000000002";
-    let ma = visit("VA", "A", P1, "41", "2025-03-01 09:00:00", None, "J20.900");
-    let mb = visit("VB", "B", P1, "41", "2025-03-05 09:00:00", None, "J20.900");
-    let mc = visit("VC", "C", P1, "41", "2025-03-06 09:00:00", None, "J20.900");
-    let mut l = fee("1", &ma, "2025-03-01 09:00:00", code, "1", "30");
-    l.drug_trac_codg = vec![t1.into()];
-    b.fee.push(l);
-    let mut l = fee("1", &mb, "2025-03-05 09:00:00", code, "2", "30");
-    l.drug_trac_codg = vec![t1.into(), t2.into()];
-    b.fee.push(l);
-    let mut l = fee("1", &mc, "2025-03-06 09:00:00", code, "1", "30");
-    l.drug_trac_codg = vec![t2.into()];
-    b.fee.push(l);
-    b.mdtrt.extend([ma, mb, mc]);
-    let fs = run(&b);
+    let fs = trace_run([("1", &[t1]), ("2", &[t1, t2]), ("1", &[t2])]);
     let x = of(&fs, Category::TraceCodeReuse);
     assert_eq!(
         keys(&x),
@@ -805,23 +811,11 @@ fn trace_codes_are_compared_whole() {
     // The pass sorts codes by their last 16 bytes first: codes sharing those but not their
     // prefix are different codes, short codes work, and one line listing a code twice is not a
     // reuse.
-    let mut b = base();
-    b.catalog.push(cat("XF01AAA000A000000000001", "药", 1));
-    let code = "XF01AAA000A000000000001";
-    let ma = visit("VA", "A", P1, "41", "2025-03-01 09:00:00", None, "J20.900");
-    let mb = visit("VB", "B", P1, "41", "2025-03-05 09:00:00", None, "J20.900");
-    let mc = visit("VC", "C", P1, "41", "2025-03-06 09:00:00", None, "J20.900");
-    let mut l = fee("1", &ma, "2025-03-01 09:00:00", code, "1", "30");
-    l.drug_trac_codg = vec!["81000000000000000001".into()];
-    b.fee.push(l);
-    let mut l = fee("1", &mb, "2025-03-05 09:00:00", code, "1", "30");
-    l.drug_trac_codg = vec!["91000000000000000001".into(), "T7".into(), "T7".into()];
-    b.fee.push(l);
-    let mut l = fee("1", &mc, "2025-03-06 09:00:00", code, "2", "30");
-    l.drug_trac_codg = vec!["T7".into()];
-    b.fee.push(l);
-    b.mdtrt.extend([ma, mb, mc]);
-    let fs = run(&b);
+    let fs = trace_run([
+        ("1", &["81000000000000000001"]),
+        ("1", &["91000000000000000001", "T7", "T7"]),
+        ("2", &["T7"]),
+    ]);
     let x = of(&fs, Category::TraceCodeReuse);
     assert_eq!(
         keys(&x),
