@@ -885,9 +885,9 @@ pub(crate) fn run(
         rayon::join(
             || {
                 if compact_fee {
-                    read_table::<crate::compact::FeeCompact>(f, d, c, r, b).map(Fees::Compact)
+                    read_table::<crate::compact::FeeCompact>(f, d, c, r, b).map(FeeTable::Compact)
                 } else {
-                    read_table::<Fee>(f, d, c, r, b).map(Fees::Rows)
+                    read_table::<Fee>(f, d, c, r, b).map(FeeTable::Rows)
                 }
             },
             || {
@@ -915,8 +915,8 @@ pub(crate) fn run(
         )
     };
     match fee? {
-        Fees::Compact(t) => finish_table(t, &mut refs, &mut out),
-        Fees::Rows(t) => finish_table(t, &mut refs, &mut out),
+        FeeTable::Compact(t) => finish_table(t, &mut refs, &mut out),
+        FeeTable::Rows(t) => finish_table(t, &mut refs, &mut out),
     }
     let (before_idv, after_idv) = rest;
     let (rx, inv_purc, inv_stock) = before_idv?;
@@ -943,7 +943,7 @@ pub(crate) fn run(
 }
 
 /// The fee table as read: compact lines for the audit, or records.
-enum Fees {
+enum FeeTable {
     Compact(Option<ReadTable<crate::compact::FeeCompact>>),
     Rows(Option<ReadTable<Fee>>),
 }
