@@ -6,12 +6,13 @@
 //! the new visit. It is pure: plain values in, findings out.
 
 use crate::evidence::{fee_finding, item_label, level_zh, list_more, visit_finding};
+use crate::fees::LineFee;
 use crate::know::{self, Knowledge};
 use crate::rules::{IdentityForm, PairPeriod, Rule, Template};
 use ahash::{AHashMap, AHashSet};
 use chrono::NaiveDate;
 use medfund_contract::records::{
-    CatalogEntry, Fee, Fixmedins, Gender, Idv, Mdtrt, MedTypeLimit, Psn, Rx, Setl,
+    CatalogEntry, Fixmedins, Gender, Idv, Mdtrt, MedTypeLimit, Psn, Rx, Setl,
 };
 use medfund_contract::time::{age_on, format_datetime};
 use medfund_contract::{Code, Fen, Finding, Price, Qty};
@@ -22,7 +23,7 @@ use std::cmp::Ordering;
 /// One fee line with its catalog entry resolved.
 #[derive(Clone, Copy)]
 pub(crate) struct Line<'a> {
-    pub f: &'a Fee,
+    pub f: LineFee<'a>,
     pub cat: Option<&'a CatalogEntry>,
     /// Catalog index of `cat` (meaningless when `cat` is `None`).
     pub ci: u32,
@@ -102,11 +103,11 @@ pub(crate) fn sn_cmp(a: &str, b: &str) -> Ordering {
 }
 
 /// Line order within a person: fee time, then serial, then visit id (serials repeat across visits).
-pub(crate) fn fee_cmp(a: &Fee, b: &Fee) -> Ordering {
+pub(crate) fn fee_cmp(a: &LineFee, b: &LineFee) -> Ordering {
     a.fee_ocur_time
         .cmp(&b.fee_ocur_time)
-        .then_with(|| sn_cmp(&a.feedetl_sn, &b.feedetl_sn))
-        .then_with(|| a.mdtrt_id.cmp(&b.mdtrt_id))
+        .then_with(|| sn_cmp(a.feedetl_sn, b.feedetl_sn))
+        .then_with(|| a.mdtrt_id.cmp(b.mdtrt_id))
 }
 
 /// A visit's scenario and the rule's effective dates both allow checking it on `day`.
@@ -704,7 +705,7 @@ fn frequency(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
         order.sort_by(|&a, &b| {
             keys[a]
                 .cmp(&keys[b])
-                .then_with(|| fee_cmp(line(a).f, line(b).f))
+                .then_with(|| fee_cmp(&line(a).f, &line(b).f))
         });
         accumulate(
             &order,
@@ -718,7 +719,7 @@ fn frequency(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
         order.sort_by(|&a, &b| {
             (cand[a].0, keys[a].0, keys[a].2)
                 .cmp(&(cand[b].0, keys[b].0, keys[b].2))
-                .then_with(|| fee_cmp(line(a).f, line(b).f))
+                .then_with(|| fee_cmp(&line(a).f, &line(b).f))
         });
         accumulate(
             &order,
@@ -1127,13 +1128,13 @@ fn prescriptions(k: &Knowledge, c: &Case, rx: &RxIndex, out: &mut Vec<Finding>) 
         if lines.is_empty() {
             continue;
         }
-        lines.sort_by(|a, b| fee_cmp(a.1.f, b.1.f));
+        lines.sort_by(|a, b| fee_cmp(&a.1.f, &b.1.f));
         // Quantity already dispensed against each (prescription, drug).
         let mut used: AHashMap<(&str, &str), Qty> = AHashMap::new();
         for (v, l) in lines {
             let f = l.f;
             let item = crate::evidence::ItemLabel(l);
-            let (unprescribed, why, d) = match f.hi_rxno.as_deref() {
+            let (unprescribed, why, d) = match f.hi_rxno().map(|c| c.as_str()) {
                 None | Some("") => (
                     f.cnt,
                     "无电子处方号".to_string(),
@@ -1143,12 +1144,12 @@ fn prescriptions(k: &Knowledge, c: &Case, rx: &RxIndex, out: &mut Vec<Finding>) 
                     let all = rx.lines(no);
                     let mine = all
                         .iter()
-                        .find(|x| x.med_list_codg == f.med_list_codg && x.psn_no == f.psn_no);
+                        .find(|x| x.med_list_codg == *f.med_list_codg && x.psn_no == *f.psn_no());
                     match mine {
                         None => {
                             let (why, code) = if all.is_empty() {
                                 (format!("处方号 {no} 不存在"), "unknown_rxno")
-                            } else if !all.iter().any(|x| x.psn_no == f.psn_no) {
+                            } else if !all.iter().any(|x| x.psn_no == *f.psn_no()) {
                                 (format!("处方 {no} 开给其他参保人"), "other_person")
                             } else {
                                 (format!("处方 {no} 未开具该药品"), "other_drug")

@@ -2,6 +2,7 @@
 //! the evidence sentence an auditor can act on.
 
 use crate::engine::{Case, Line, Visit};
+use crate::fees::LineFee;
 use crate::rules::Rule;
 use medfund_contract::{Evidence, Fee, Fen, Finding, Level};
 
@@ -24,15 +25,15 @@ fn with_version(mut d: serde_json::Value, r: &Rule) -> serde_json::Value {
 pub(crate) fn fee_finding(
     r: &Rule,
     v: &Visit,
-    f: &Fee,
+    f: LineFee,
     amount: Option<Fen>,
     text: String,
     details: serde_json::Value,
 ) -> Finding {
     build(
         r,
-        f,
-        f.bilg_dr_codg.as_ref().or(v.m.atddr_no.as_ref()),
+        &f,
+        f.bilg_dr_codg.or(v.m.atddr_no.as_ref()),
         amount,
         text,
         details,
@@ -47,12 +48,19 @@ pub(crate) fn fee_finding_bare(
     text: String,
     details: serde_json::Value,
 ) -> Finding {
-    build(r, f, f.bilg_dr_codg.as_ref(), amount, text, details)
+    build(
+        r,
+        &LineFee::of(f),
+        f.bilg_dr_codg.as_ref(),
+        amount,
+        text,
+        details,
+    )
 }
 
 fn build(
     r: &Rule,
-    f: &Fee,
+    f: &LineFee,
     pract: Option<&medfund_contract::Code>,
     amount: Option<Fen>,
     text: String,
@@ -60,10 +68,10 @@ fn build(
 ) -> Finding {
     let mut x = Finding::new(r.id.clone(), r.category, Level::Fee);
     stamp(&mut x, r);
-    x.setl_id = Some(f.setl_id.clone());
+    x.setl_id = Some(f.setl_id().clone());
     x.mdtrt_id = Some(f.mdtrt_id.clone());
     x.feedetl_sn = Some(f.feedetl_sn.clone());
-    x.psn_no = Some(f.psn_no.clone());
+    x.psn_no = Some(f.psn_no().clone());
     x.fixmedins_code = Some(f.fixmedins_code.clone());
     x.pract_code = pract.cloned();
     x.med_list_codg = Some(f.med_list_codg.clone());
@@ -88,7 +96,7 @@ pub(crate) fn visit_finding(
 ) -> Finding {
     let mut x = Finding::new(r.id.clone(), r.category, Level::Mdtrt);
     stamp(&mut x, r);
-    x.setl_id = v.lines.first().map(|l| l.f.setl_id.clone());
+    x.setl_id = v.lines.first().map(|l| l.f.setl_id().clone());
     x.mdtrt_id = Some(v.m.mdtrt_id.clone());
     x.psn_no = Some(c.psn_no.into());
     x.fixmedins_code = Some(v.m.fixmedins_code.clone());

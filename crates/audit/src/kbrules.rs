@@ -80,20 +80,24 @@ pub(crate) fn check_person(k: &Knowledge, c: &Case, out: &mut Vec<Finding>) {
     if kb.is_empty() || !EVALS.iter().any(|(t, _)| k.has(*t)) {
         return;
     }
-    let mut lines: Vec<LineCtx> = Vec::new();
+    // The evaluations read whole records: built here, for the lines they can fire on.
+    let mut picked = Vec::new();
     for v in &c.visits {
         for l in v.lines {
             if kb.codes.contains(l.f.med_list_codg.as_str()) {
-                let setl = v.setls.iter().copied().find(|s| s.setl_id == l.f.setl_id);
-                lines.push(LineCtx {
-                    fee: l.f,
-                    mdtrt: Some(v.m),
-                    setl,
-                    catalog: l.cat,
-                });
+                picked.push((v, l, l.f.fee()));
             }
         }
     }
+    let lines: Vec<LineCtx> = picked
+        .iter()
+        .map(|(v, l, fee)| LineCtx {
+            fee,
+            mdtrt: Some(v.m),
+            setl: v.setls.iter().copied().find(|s| s.setl_id == fee.setl_id),
+            catalog: l.cat,
+        })
+        .collect();
     if lines.is_empty() {
         return;
     }

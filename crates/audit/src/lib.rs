@@ -36,7 +36,7 @@ pub use precheck::{precheck, PersonHistory, PrecheckContext};
 
 use ahash::AHashMap;
 use engine::{Case, Line, Visit};
-use fees::Fees;
+use fees::{Fees, LineFee};
 use know::Knowledge;
 use medfund_contract::records::CatalogEntry;
 use medfund_contract::{Batch, Category, Fen, Finding};
@@ -331,19 +331,6 @@ fn audit_fees(
             .iter()
             .map(|&vi| (visit_start[vi as usize + 1] - visit_start[vi as usize]) as usize)
             .sum();
-        // Compact lines are built into records here, in the person's order, for the checks.
-        let built: Vec<medfund_contract::Fee> = match fees {
-            Fees::Rows(_) => Vec::new(),
-            Fees::Lines(l, b) => vs
-                .iter()
-                .flat_map(|&vi| {
-                    let v = vi as usize;
-                    visit_lines[visit_start[v] as usize..visit_start[v + 1] as usize].iter()
-                })
-                .map(|&li| l[li as usize].to_fee(b))
-                .collect(),
-        };
-        let mut next_built = built.iter();
         let mut lines: Vec<Line> = Vec::with_capacity(n_lines);
         let mut diags: Vec<&str> = Vec::new();
         let mut setls: Vec<&medfund_contract::Setl> = Vec::new();
@@ -354,8 +341,8 @@ fn audit_fees(
             let l0 = lines.len();
             for &li in &visit_lines[visit_start[v] as usize..visit_start[v + 1] as usize] {
                 let f = match fees {
-                    Fees::Rows(r) => &r[li as usize],
-                    Fees::Lines(..) => next_built.next().expect("one built record per line"),
+                    Fees::Rows(r) => LineFee::of(&r[li as usize]),
+                    Fees::Lines(l, b) => LineFee::of_line(&l[li as usize], b),
                 };
                 let ci = fee_ci[li as usize];
                 lines.push(Line {
@@ -365,7 +352,7 @@ fn audit_fees(
                     day: f.fee_ocur_time.date(),
                 });
             }
-            lines[l0..].sort_by(|a, b| engine::fee_cmp(a.f, b.f));
+            lines[l0..].sort_by(|a, b| engine::fee_cmp(&a.f, &b.f));
             let d0 = diags.len();
             diags.extend(
                 diag_rows[diag_start[v] as usize..diag_start[v + 1] as usize]

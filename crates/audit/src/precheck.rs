@@ -26,6 +26,7 @@
 
 use crate::engine::{self, Case, Line, RxIndex, Visit};
 use crate::evidence::fee_finding;
+use crate::fees::LineFee;
 use crate::kbrules::KbIndex;
 use crate::know::Knowledge;
 use crate::policy::Policy;
@@ -121,14 +122,14 @@ fn prepare<'a>(
         .map(|f| {
             let ci = k.code(&f.med_list_codg);
             Line {
-                f,
+                f: LineFee::of(f),
                 cat: ci.map(|i| &k.catalog[i as usize]),
                 ci: ci.unwrap_or(u32::MAX),
                 day: f.fee_ocur_time.date(),
             }
         })
         .collect();
-    ls.sort_by(|a, b| engine::fee_cmp(a.f, b.f));
+    ls.sort_by(|a, b| engine::fee_cmp(&a.f, &b.f));
     let ds = history
         .diags
         .iter()
@@ -209,13 +210,13 @@ fn trace(ctx: &PrecheckContext, c: &Case, out: &mut Vec<Finding>) {
         .iter()
         .flat_map(|v| v.lines.iter().map(move |l| (v, l)))
         .collect();
-    all.sort_by(|a, b| engine::fee_cmp(a.1.f, b.1.f));
+    all.sort_by(|a, b| engine::fee_cmp(&a.1.f, &b.1.f));
     for (v, l) in all {
         if l.f.cnt.0 <= 0 {
             continue;
         }
         let mut reused = Vec::new();
-        for code in &l.f.drug_trac_codg {
+        for code in l.f.drug_trac_codg() {
             let earlier = ctx
                 .seen_trace
                 .get(code)
