@@ -117,7 +117,7 @@ fn applies(k: &Knowledge, r: &Rule, c: &Case, v: &Visit, day: NaiveDate) -> bool
 
 fn code_ok(r: &Rule, l: &Line) -> bool {
     r.codes
-        .matches(&l.f.med_list_codg, l.cat.map(|e| e.list_type))
+        .matches(l.f.med_list_codg, l.cat.map(|e| e.list_type))
 }
 
 /// Runs every check of one person and appends the findings to `out`.
@@ -552,7 +552,7 @@ fn packages(k: &Knowledge, c: &Case, v: &Visit, out: &mut Vec<Finding>) {
                 .filter(|p| {
                     p.f.med_list_codg != l.f.med_list_codg
                         && p.cat
-                            .is_some_and(|e| e.incl_codes.contains(&l.f.med_list_codg))
+                            .is_some_and(|e| e.incl_codes.contains(l.f.med_list_codg))
                 })
                 .collect();
             if owners.is_empty() {

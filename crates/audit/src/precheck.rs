@@ -243,7 +243,7 @@ fn trace(ctx: &PrecheckContext, c: &Case, out: &mut Vec<Finding>) {
             continue;
         }
         for r in ctx.k.rules_of(Template::TraceReuse) {
-            if !r.in_force(l.day) || !r.codes.matches(&l.f.med_list_codg, None) {
+            if !r.in_force(l.day) || !r.codes.matches(l.f.med_list_codg, None) {
                 continue;
             }
             let amt = l.f.det_item_fee_sumamt;
