@@ -107,7 +107,7 @@ impl Order {
             }
             Greater => self.distinct = false,
             Equal => {
-                if p.key_before(r) && self.run_sorted {
+                if p.rest_before(r) && self.run_sorted {
                     return;
                 }
                 self.run_sorted = false;

@@ -131,6 +131,11 @@ pub(crate) trait Record: Sized + Clone + Send + Sync + PartialEq {
     fn key_before(&self, o: &Self) -> bool;
     /// How the first key column compares with `o`'s.
     fn prefix_cmp(&self, o: &Self) -> std::cmp::Ordering;
+    /// [`Record::key_before`] for records whose first key columns are equal: only the other
+    /// columns are compared (the order check runs it on every record of a sorted extract).
+    fn rest_before(&self, o: &Self) -> bool {
+        self.key_before(o)
+    }
     /// The key for messages: `(a, b)`.
     fn key_text(&self) -> String;
     /// References to other tables (only called when reference checks are on).
@@ -162,6 +167,18 @@ macro_rules! keyed {
             } else {
                 self.$first.cmp(&o.$first)
             }
+        }
+        keyed!(@rest $($rest),*);
+    };
+    (@rest) => {
+        // A one-column key: equal first columns are equal keys.
+        fn rest_before(&self, _: &Self) -> bool {
+            false
+        }
+    };
+    (@rest $($rest:ident),+) => {
+        fn rest_before(&self, o: &Self) -> bool {
+            ($(&self.$rest,)+) < ($(&o.$rest,)+)
         }
     };
     (@ $($f:ident),+) => {
