@@ -214,20 +214,12 @@ impl FeeCompact {
         let Some(setl) = refs.setl.get_near(setl_id, hint(|l| l.setl)) else {
             return Ok(None);
         };
-        let Some(item) = ITEMS.with(|c| {
-            c.borrow_mut().find(item, &refs.catalog, |r| {
-                b.catalog.get(r as usize).map(|c| c.med_list_codg.as_str())
-            })
-        }) else {
+        let Some(item) = ITEMS.with(|c| c.borrow_mut().find(item, refs, b)) else {
             return Ok(None);
         };
         let doctor = match r.get(10) {
             None => NO_ROW,
-            Some(d) => match DOCTORS.with(|c| {
-                c.borrow_mut().find(d, &refs.pract, |r| {
-                    b.pract.get(r as usize).map(|p| p.pract_code.as_str())
-                })
-            }) {
+            Some(d) => match refs.pract.get_near(d, hint(|l| l.doctor)) {
                 Some(row) => row,
                 None => return Ok(None),
             },
@@ -326,17 +318,13 @@ impl Record for FeeCompact {
 thread_local! {
     /// Catalog rows found lately on this thread (see [`ItemCache`]).
     static ITEMS: std::cell::RefCell<ItemCache> = std::cell::RefCell::new(ItemCache::new());
-    /// Billing doctors' rows found lately on this thread: a visit's lines share their doctor,
-    /// but the next visit's is usually another, found here rather than by hashing the code.
-    static DOCTORS: std::cell::RefCell<ItemCache> = std::cell::RefCell::new(ItemCache::new());
 }
 
-/// Rows of a small table (the catalog, the doctors) found lately, by a cheap hash of the code.
-/// Consecutive lines rarely share an item, so the previous line's row does not help here, but
-/// most lines bill a small set of common items (consultations, beds, common drugs): those
-/// lookups are answered without hashing the whole code, and a miss falls back to the table's
-/// index. An entry is only used when the row it names holds the code, so entries left from
-/// another batch are harmless.
+/// Catalog rows found lately, by a cheap hash of the code. Consecutive lines rarely share an
+/// item, so the previous line's row does not help here, but most lines bill a small set of
+/// common items (consultations, beds, common drugs): those lookups are answered without hashing
+/// the whole code, and a miss falls back to the catalog index. An entry is only used when the
+/// row it names holds the code, so entries left from another batch are harmless.
 struct ItemCache([u32; ItemCache::SLOTS]);
 
 impl ItemCache {
@@ -363,19 +351,16 @@ impl ItemCache {
         (h >> 54) as usize
     }
 
-    /// The row of `code` in the table `index` was built for; `key_of(row)` is that row's code.
-    fn find<'t>(
-        &mut self,
-        code: &str,
-        index: &crate::KeyIndex,
-        key_of: impl Fn(u32) -> Option<&'t str>,
-    ) -> Option<u32> {
+    fn find(&mut self, code: &str, refs: &Refs, b: &Batch) -> Option<u32> {
         let s = Self::slot(code);
         let r = self.0[s];
-        if key_of(r).is_some_and(|c| same_text(c, code)) {
+        if b.catalog
+            .get(r as usize)
+            .is_some_and(|c| same_text(&c.med_list_codg, code))
+        {
             return Some(r);
         }
-        let r = index.get(code)?;
+        let r = refs.catalog.get(code)?;
         self.0[s] = r;
         Some(r)
     }
