@@ -5,8 +5,8 @@
 //! on the servers measured here taking fresh memory from the kernel costs more than parsing the
 //! text that fills it. When a batch is read only to be audited ([`crate::Options::compact_fee`]),
 //! each line is parsed straight into a [`FeeLine`] (88 bytes) that points at the rows of the
-//! batch's other tables instead ([`FeeCompact`]); the audit turns a person's lines back into
-//! [`Fee`] values, equal field for field to what a full parse gives, as it checks them.
+//! batch's other tables instead ([`FeeCompact`]); the audit reads the lines through those rows,
+//! and [`FeeLine::to_fee`] gives back a [`Fee`] equal field for field to what a full parse gives.
 
 use crate::fields::{Problem, Row};
 use crate::load::Env;
